@@ -9,6 +9,7 @@
 #define TTE_JSONL_H
 
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 
 typedef struct tte_jsonl tte_jsonl;
@@ -37,6 +38,13 @@ long tte_jsonl_line(const tte_jsonl *r);
  * field. The returned string is borrowed from OBJ. */
 int tte_jsonl_get_string(tte_jsonl *r, json_t *obj, const char *field, const char **out);
 int tte_jsonl_get_int(tte_jsonl *r, json_t *obj, const char *field, long long *out);
+/* A list of token ids, each in [0, LIMIT): *IDS (malloc'd, the caller frees) and *N set. An empty
+ * list is an error unless ALLOW_EMPTY. */
+int tte_jsonl_get_ids(tte_jsonl *r, json_t *obj, const char *field, int32_t limit, int allow_empty, int32_t **ids,
+                      int *n);
+
+/* Token ids as a JSON array (new reference). */
+json_t *tte_json_ids(const int32_t *ids, int n);
 
 /* Writes OBJ as one compact line and flushes nothing: callers flush when a unit of work is done.
  * Returns 0, or -1 on a write error (errno set). */

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "tokenizer_impl.h"
+#include "utf8.h"
 
 /* ---- the byte-level alphabet ----
  * GPT-2's bytes_to_unicode: the printable bytes 0x21-0x7E, 0xA1-0xAC and 0xAE-0xFF stand for
@@ -560,6 +561,17 @@ char *tte_tokenizer_decode(const tte_tokenizer *t, const int32_t *ids, size_t n,
     out[o] = 0;
     *outlen = o;
     return out;
+}
+
+char *tte_tokenizer_decode_text(const tte_tokenizer *t, const int32_t *ids, size_t n, int skip_special,
+                                size_t *outlen, char *err, size_t errlen) {
+    size_t len;
+    char *bytes = tte_tokenizer_decode(t, ids, n, skip_special, &len, err, errlen);
+    if (!bytes) return NULL;
+    char *text = tte_utf8_lossy(bytes, len, outlen);
+    free(bytes);
+    if (!text) snprintf(err, errlen, "out of memory");
+    return text;
 }
 
 int32_t tte_tokenizer_token_id(tte_tokenizer *t, const char *text) {

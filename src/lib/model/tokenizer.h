@@ -71,6 +71,11 @@ const char *tte_tokenizer_token_bytes(const tte_tokenizer *t, int32_t id, size_t
 char *tte_tokenizer_decode(const tte_tokenizer *t, const int32_t *ids, size_t n, int skip_special,
                            size_t *outlen, char *err, size_t errlen);
 
+/* The same as text for a JSON string: valid UTF-8, each broken sequence (a token that holds part of
+ * a character) replaced by U+FFFD as tte_utf8_lossy does. */
+char *tte_tokenizer_decode_text(const tte_tokenizer *t, const int32_t *ids, size_t n, int skip_special,
+                                size_t *outlen, char *err, size_t errlen);
+
 /* The id TEXT encodes to when it encodes to exactly one token ("</think>", "}"), else -1. */
 int32_t tte_tokenizer_token_id(tte_tokenizer *t, const char *text);
 

@@ -1,0 +1,40 @@
+/* forcing: tte-gen's main job. Items in, one generation record per item x sample x budget out,
+ * written as soon as an item's samples are done, in input order, and every unit of work cached. */
+#ifndef TTE_GEN_FORCING_H
+#define TTE_GEN_FORCING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "budgets.h"
+#include "jsonl.h"
+#include "model/chat.h"
+#include "model/tokenizer.h"
+#include "sampling.h"
+
+typedef struct {
+    int budgets[MAX_BUDGETS];
+    int n_budgets;
+    int samples;                  /* -n */
+    uint64_t seed;
+    sampling_choice sampling;
+    const char *continue_phrase;
+    const char *end_thinking;
+    int answer_tokens;
+    int allow_early_stop;
+    int max_continues;            /* < 0: no limit */
+    int independent;
+    int batch;
+    int threads;
+    size_t kv_mem;                /* bytes; 0: enough for the batch */
+    int use_cache, refresh;
+    int progress;                 /* force the progress line */
+} forcing_options;
+
+/* Runs the sweep over every item read from IN with the model in MODEL_DIR (named MODEL_NAME in the
+ * records), its tokenizer TOK and chat template CHAT (both borrowed), writing records to stdout. Returns 0, or -1 after printing
+ * one error line (records already written stay valid). */
+int forcing_run(const char *model_dir, const char *model_name, tte_tokenizer *tok, const tte_chat *chat,
+                const forcing_options *opt, tte_jsonl *in);
+
+#endif
