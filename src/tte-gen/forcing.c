@@ -39,7 +39,9 @@ typedef struct {
     sweep_rules rules;
     json_t *rules_key;      /* the options that change results, for cache keys */
     tte_progress progress;
-    long tokens_done;
+    long tokens_done;       /* thinking tokens computed (not from the cache) */
+    int n_todo;             /* units to compute */
+    int units_computed;
     int failed;
 } run;
 
@@ -166,14 +168,17 @@ static void flush_items(run *r) {
         }
         fflush(stdout);
     }
-    tte_progress_update(&r->progress, "%d/%d items, %.0f tokens/s", r->next_item, n_items,
-                        (double)r->tokens_done / (tte_now() - r->progress.start + 1e-9));
+    double elapsed = tte_now() - r->progress.start + 1e-9;
+    double eta = r->units_computed ? elapsed * (r->n_todo - r->units_computed) / r->units_computed : 0;
+    tte_progress_update(&r->progress, "%d/%d items, %.0f tokens/s, ETA %.0f s", r->next_item, n_items,
+                        (double)r->tokens_done / elapsed, eta);
 }
 
 static void unit_done(void *ctx, int k) {
     run *r = ctx;
     sweep_unit *u = &r->units[k];
     r->tokens_done += u->n_thinking;
+    r->units_computed++;
     if (r->cache) {
         char err[512];
         json_t *v = unit_to_json(u);
@@ -337,7 +342,6 @@ int forcing_run(const char *model_dir, const char *model_name, tte_tokenizer *to
     }
 
     /* Units already in the cache are marked done; the sweep skips them. */
-    int n_todo = 0;
     for (int k = 0; k < r.n_units; k++) {
         sweep_unit *u = &r.units[k];
         json_t *hit = r.cache && !opt->refresh ? tte_cache_get_json(r.cache, unit_key(&r, u)) : NULL;
@@ -346,13 +350,13 @@ int forcing_run(const char *model_dir, const char *model_name, tte_tokenizer *to
         } else {
             sweep_unit_clear(u);
             u->done = 0;
-            n_todo++;
+            r.n_todo++;
         }
         json_decref(hit);
     }
     tte_progress_init(&r.progress, opt->progress);
     flush_items(&r);
-    if (n_todo > 0) {
+    if (r.n_todo > 0) {
         tte_engine_opts eo = {.threads = opt->threads, .kv_bytes = opt->kv_mem ? opt->kv_mem : default_kv_bytes(&r)};
         tte_engine *e = tte_engine_create(r.model, &eo, err, sizeof err);
         if (!e || sweep_run(e, &r.rules, r.units, r.n_units, unit_done, &r, err, sizeof err) != 0) {
@@ -363,6 +367,9 @@ int forcing_run(const char *model_dir, const char *model_name, tte_tokenizer *to
         tte_engine_free(e);
     }
     tte_progress_done(&r.progress);
+    if (r.progress.enabled)
+        fprintf(stderr, "%s: %d units: %d from the cache, %d computed (%ld thinking tokens) in %.1f s\n", tte_prog,
+                r.n_units, r.n_units - r.n_todo, r.n_todo, r.tokens_done, tte_now() - r.progress.start);
     rc = 0;
     if (r.failed || fflush(stdout) != 0) rc = -1, tte_warn("<stdout>: write error");
 out:
