@@ -73,6 +73,16 @@ long long tte_cli_int(const char *option, const char *value, long long min, long
     return v;
 }
 
+size_t tte_cli_size(const char *option, const char *value) {
+    char *end;
+    double v = strtod(value, &end);
+    double unit = *end == 'K' ? 1024.0 : *end == 'M' ? 1048576.0 : *end == 'G' ? 1073741824.0 : 1.0;
+    if (unit > 1) end++;
+    if (end == value || *end || !(v > 0) || v * unit > 1e15)
+        tte_cli_usage("%s: '%s' is not a size like 512M or 4G", option, value);
+    return (size_t)(v * unit);
+}
+
 double tte_cli_double(const char *option, const char *value, double min, double max) {
     char *end;
     errno = 0;

@@ -8,6 +8,7 @@
 #ifndef TTE_CLI_H
 #define TTE_CLI_H
 
+#include <stddef.h>
 #include <stdnoreturn.h>
 
 enum { TTE_EXIT_OK = 0, TTE_EXIT_FAIL = 1, TTE_EXIT_USAGE = 2 };
@@ -35,6 +36,8 @@ noreturn void tte_cli_bad_option(int c, char *const argv[]);
 /* Option value parsers: a bad value is a usage error naming OPTION. */
 long long tte_cli_int(const char *option, const char *value, long long min, long long max);
 double tte_cli_double(const char *option, const char *value, double min, double max);
+/* A memory size: bytes with an optional K, M or G suffix (powers of 1024), like 512M or 4G. */
+size_t tte_cli_size(const char *option, const char *value);
 
 /* Progress on stderr, one line redrawn in place: shown when stderr is a terminal or when forced
  * (--progress), never otherwise, so logs and pipes stay clean. Updates are throttled to 10/s. */

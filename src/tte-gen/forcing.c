@@ -318,8 +318,7 @@ static size_t default_kv_bytes(const run *r) {
         if ((size_t)r->n_prompt[i] > longest) longest = (size_t)r->n_prompt[i];
     size_t branch = (size_t)(r->rules.n_end + o->answer_tokens) + 2 * TTE_PAGE_TOKENS;
     size_t per_stream = longest + (size_t)o->budgets[o->n_budgets - 1] + (size_t)o->n_budgets * branch;
-    size_t per_token = (size_t)r->cfg->n_layers * 2 * (size_t)r->cfg->n_kv_heads * (size_t)r->cfg->head_dim * 4;
-    return per_token * per_stream * (size_t)(o->batch + 1);
+    return tte_model_kv_bytes_per_token(r->model) * per_stream * (size_t)(o->batch + 1);
 }
 
 int forcing_run(const char *model_dir, const char *model_name, tte_tokenizer *tok, const tte_chat *chat, const forcing_options *opt,

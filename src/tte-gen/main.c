@@ -90,17 +90,6 @@ static void set_mode(struct options *o, enum mode mode, const char *name) {
     o->mode_set = 1;
 }
 
-/* A memory size: a number of bytes with an optional K, M or G suffix (powers of 1024). */
-static size_t parse_size(const char *option, const char *value) {
-    char *end;
-    double v = strtod(value, &end);
-    double unit = *end == 'K' ? 1024.0 : *end == 'M' ? 1048576.0 : *end == 'G' ? 1073741824.0 : 1.0;
-    if (unit > 1) end++;
-    if (end == value || *end || !(v > 0) || v * unit > 1e15)
-        tte_cli_usage("%s: '%s' is not a size like 512M or 4G", option, value);
-    return (size_t)(v * unit);
-}
-
 static struct options parse_options(int argc, char **argv) {
     enum {
         OPT_ENCODE = 256,
@@ -196,7 +185,7 @@ static struct options parse_options(int argc, char **argv) {
         case OPT_MAX_CONTINUES: f->max_continues = (int)tte_cli_int("--max-continues", optarg, 0, 1 << 30); break;
         case OPT_INDEPENDENT: f->independent = 1; break;
         case OPT_BATCH: f->batch = (int)tte_cli_int("--batch", optarg, 1, 4096); break;
-        case OPT_KV_MEM: f->kv_mem = parse_size("--kv-mem", optarg); break;
+        case OPT_KV_MEM: f->kv_mem = tte_cli_size("--kv-mem", optarg); break;
         case OPT_NO_CACHE: f->use_cache = 0; break;
         case OPT_REFRESH: f->refresh = 1; break;
         case OPT_PROGRESS: f->progress = 1; break;

@@ -36,7 +36,6 @@ tte_engine *tte_engine_create(const tte_model *m, const tte_engine_opts *opts, c
         tte_fail(err, errlen, "unknown engine backend '%s' (have: cpu)", o.backend);
         return NULL;
     }
-    const tte_config *c = tte_model_config(m);
     tte_engine *e = calloc(1, sizeof *e);
     if (!e) {
         tte_fail(err, errlen, "out of memory");
@@ -44,7 +43,7 @@ tte_engine *tte_engine_create(const tte_model *m, const tte_engine_opts *opts, c
     }
     e->model = m;
     e->be = &tte_backend_cpu;
-    e->kv_per_token = (size_t)c->n_layers * 2 * (size_t)c->n_kv_heads * (size_t)c->head_dim * sizeof(float);
+    e->kv_per_token = tte_model_kv_bytes_per_token(m);
     size_t bytes = o.kv_bytes ? o.kv_bytes : 4096 * e->kv_per_token;
     size_t pages = bytes / (e->kv_per_token * TTE_PAGE_TOKENS);
     if (pages < 1 || pages > INT32_MAX / 2) {
@@ -83,6 +82,11 @@ void tte_engine_free(tte_engine *e) {
 
 const tte_model *tte_engine_model(const tte_engine *e) { return e->model; }
 size_t tte_engine_kv_bytes_per_token(const tte_engine *e) { return e->kv_per_token; }
+
+size_t tte_model_kv_bytes_per_token(const tte_model *m) {
+    const tte_config *c = tte_model_config(m);
+    return (size_t)c->n_layers * 2 * (size_t)c->n_kv_heads * (size_t)c->head_dim * sizeof(float);
+}
 int tte_engine_pages_free(const tte_engine *e) { return e->n_free; }
 
 static seq_t *live_seq(const tte_engine *e, int id) {

@@ -57,6 +57,8 @@ const tte_model *tte_engine_model(const tte_engine *e);
 
 /* Bytes of KV cache per token: n_layers * 2 * n_kv_heads * head_dim * 4 (stored as f32). */
 size_t tte_engine_kv_bytes_per_token(const tte_engine *e);
+/* The same before an engine exists, to size its kv_bytes. */
+size_t tte_model_kv_bytes_per_token(const tte_model *m);
 
 /* A new empty sequence: its id (>= 0), or -1 when all sequence slots are taken. */
 int tte_seq_new(tte_engine *e);

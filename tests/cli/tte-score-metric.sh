@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# tte-score with a model: the engine against PyTorch (--logprobs, and tte-gen --max-tokens), the
+# continuous metric over solution sets (tree against plain teacher forcing, normalisation), the
+# cache, and bad input. On the embedded tiny model.
+source "$(dirname "$0")/common.bash"
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+MODEL=$ROOT/share/models/tte-tiny-arith
+REF=$ROOT/tests/fixtures/tte-tiny-arith-reference.json
+
+# The engine against the float64 PyTorch reference of tools/tiny_arith_reference.py: teacher-forced
+# log-probabilities to 1e-4, and the same 32 greedy tokens.
+jq -c '{prompt_ids, ids}' "$REF" | tte-score --model "$MODEL" --logprobs >"$TMP/lp"
+jq -e --slurpfile r "$REF" '(.logprobs | length) == ($r[0].ids | length) and
+    ([.logprobs, $r[0].logprobs] | transpose | map(.[0] - .[1] | fabs) | max) <= 1e-4' "$TMP/lp" >/dev/null ||
+    fail "--logprobs differs from PyTorch: $(head -c 300 "$TMP/lp")"
+jq -c '{prompt_ids}' "$REF" | tte-gen --model "$MODEL" --max-tokens 32 --greedy >"$TMP/greedy"
+jq -e --slurpfile r "$REF" '.ids == $r[0].greedy' "$TMP/greedy" >/dev/null || fail "greedy continuation differs"
+# Text in, ids and text out.
+echo '{"prompt":"1+2=","text":"3"}' | tte-score --model "$MODEL" --logprobs | jq -e '(.ids | length) == 1 and
+    (.logprobs | length) == 1 and .logprobs[0] < 0' >/dev/null || fail "--logprobs on text"
+echo '{"prompt":"1+2="}' | tte-gen --model "$MODEL" --max-tokens 4 --greedy | jq -e '(.ids | length) <= 4 and
+    (.text | type) == "string"' >/dev/null || fail "--max-tokens on text"
+
+# The metric on a small sweep.
+tte-fetch arith --count 6 --seed 0 | tte-gen --model "$MODEL" --budgets 3..6 -n 2 >"$TMP/gen"
+tte-score --model "$MODEL" "$TMP/gen" >"$TMP/scored"
+[ "$(wc -l <"$TMP/scored")" = 48 ] || fail "records in, records out"
+jq -e -s 'all(.[]; .solution_set == "int:0-999" and .set_size == 1000 and .p_gold >= 0 and
+          .p_gold <= .p_gold_norm and .p_gold_norm <= 1 and .gold_rank >= 1 and .entropy_nats >= -1e-12 and
+          .entropy_nats <= (1000 | log) and ((.logp_gold | exp) - .p_gold | fabs) < 1e-12 and
+          (.correct == 0 or .correct == 1))' "$TMP/scored" >/dev/null || fail "metric fields out of range"
+jq -e -s 'map(.p_gold_norm) | (min < 0.1 and max > 0.9)' "$TMP/scored" >/dev/null ||
+    fail "the tiny model should be sure at large budgets and unsure at small ones"
+# Same records in the same order, with grading's fields.
+cmp -s <(jq -c '{id, budget, sample, correct}' "$TMP/scored") \
+       <(tte-score --grade-only "$TMP/gen" | jq -c '{id, budget, sample, correct}') || fail "grading differs"
+
+# The tree equals plain teacher forcing of the gold answer after the same context.
+jq -c -n 'first(inputs | select(.budget == 16 and .sample == 1))' "$TMP/gen" >"$TMP/one"
+ctx=$(jq -c '{text: .prompt}' "$TMP/one" | tte-gen --model "$MODEL" --encode --chat | jq -c .ids)
+end=$(jq -c '{text: .end_thinking}' "$TMP/one" | tte-gen --model "$MODEL" --encode | jq -c .ids)
+gold=$(jq -c '{text: (.answer + "}")}' "$TMP/one" | tte-gen --model "$MODEL" --encode | jq -c .ids)
+jq -c --argjson c "$ctx" --argjson e "$end" --argjson g "$gold" '{prompt_ids: ($c + .thinking_ids + $e), ids: $g}' \
+    "$TMP/one" | tte-score --model "$MODEL" --logprobs | jq '.logprobs | add' >"$TMP/forced"
+want=$(cat "$TMP/forced")
+tte-score --model "$MODEL" "$TMP/one" | jq -e --argjson w "$want" '(.logp_gold - $w | fabs) <= 1e-5' >/dev/null ||
+    fail "the tree's log p(gold) differs from teacher forcing ($want)"
+
+# Normalisation: the four letters of a choice item, each taken as gold in turn, sum to 1.
+for letter in A B C D; do
+    jq -c --arg l "$letter" '.id += "/" + $l | .answer = $l | .answer_type = "choice" |
+        .choices = ["one", "two", "three", "four"]' "$TMP/one"
+done >"$TMP/choice"
+tte-score --model "$MODEL" "$TMP/choice" | jq -s -e '(map(.p_gold_norm) | add - 1 | fabs) < 1e-9 and
+    all(.[]; .solution_set == "choice:A-D" and .set_size == 4)' >/dev/null || fail "choice set does not sum to 1"
+# Free-form answers: the gold answer and the distinct answers given for the item.
+jq -c -n 'limit(8; inputs) | .answer_type = "latex" | .answer = "11"' "$TMP/gen" | tte-score --model "$MODEL" |
+    jq -e -s 'all(.[]; .solution_set == "answers" and .set_size >= 1 and .p_gold_norm <= 1)' >/dev/null ||
+    fail "answers set"
+
+# Cache: a second run gives the same bytes; --no-cache too.
+tte-score --model "$MODEL" "$TMP/gen" | cmp -s - "$TMP/scored" || fail "cached rerun differs"
+tte-score --model "$MODEL" --no-cache "$TMP/gen" | cmp -s - "$TMP/scored" || fail "--no-cache differs"
+
+# Bad input.
+jq -c 'del(.thinking_ids)' "$TMP/one" >"$TMP/bad"
+expect_fail 1 'bad:1: field "thinking_ids": missing' tte-score --model "$MODEL" "$TMP/bad"
+jq -c '.prompt_tokens = 3' "$TMP/one" >"$TMP/bad"
+expect_fail 1 'bad:1: field "prompt_tokens": the record has 3' tte-score --model "$MODEL" "$TMP/bad"
+jq -c '.thinking_ids = [1, 99999]' "$TMP/one" >"$TMP/bad"
+expect_fail 1 'field "thinking_ids": entry 1 is not a token id' tte-score --model "$MODEL" "$TMP/bad"
+echo '{"prompt":"x","text":"y","ids":"no"}' >"$TMP/bad"
+expect_fail 1 'bad:1: field "ids"' tte-score --model "$MODEL" --logprobs "$TMP/bad"
+expect_fail 2 'without a model' tte-score --grade-only --model "$MODEL" "$TMP/gen"
+expect_fail 2 'give --model' tte-score "$TMP/gen"
+
+echo "tte-score metric: ok"
