@@ -135,10 +135,6 @@ clean:
 # Tools too: a change to a header in a tool's directory rebuilds its objects.
 -include $(LIB_OBJ:.o=.d) $(TEST_BIN:=.d) $(patsubst %.c,$(BUILD)/%.d,$(wildcard src/tte-*/*.c))
 
-# The main job on the embedded default data, as far as the toolchain exists (README's first command).
+# The main job on the embedded default data (README's first command): tools/demo.sh.
 demo: all
-	@mkdir -p demo
-	bin/tte-fetch aime24 > demo/items.jsonl
-	@jq -r '[.id, .answer_type, .answer] | @tsv' demo/items.jsonl | head -5
-	@echo "demo: $$(wc -l < demo/items.jsonl) items in demo/items.jsonl"
--include $(LIB_OBJ:.o=.d) $(TEST_BIN:=.d) $(patsubst %.c,$(BUILD)/%.d,$(wildcard src/tte-*/*.c))
+	@bash tools/demo.sh

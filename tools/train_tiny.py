@@ -32,6 +32,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tiny_arith_reference import read_safetensors  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FETCH = os.path.join(ROOT, "bin", "tte-fetch")
 
@@ -242,8 +245,8 @@ class Qwen2(nn.Module):
             x = layer(x, cos, sin, mask)
         return self.norm(x) @ self.embed_tokens.weight.T  # tied lm_head
 
-    def hf_state(self):
-        """Tensors under transformers' names (the tied lm_head is not stored, as save_pretrained does)."""
+    def hf_named(self):
+        """transformers' name of each parameter (the tied lm_head is not one)."""
         out = {"model.embed_tokens.weight": self.embed_tokens.weight, "model.norm.weight": self.norm.weight}
         for i, l in enumerate(self.layers):
             p = f"model.layers.{i}."
@@ -255,7 +258,16 @@ class Qwen2(nn.Module):
                 out[p + f"mlp.{name}.weight"] = getattr(l, name).weight
             out[p + "input_layernorm.weight"] = l.input_layernorm.weight
             out[p + "post_attention_layernorm.weight"] = l.post_attention_layernorm.weight
-        return {k: v.detach().float().cpu().contiguous() for k, v in out.items()}
+        return out
+
+    def load_hf_state(self, tensors):
+        with torch.no_grad():
+            for name, param in self.hf_named().items():
+                param.copy_(tensors[name])
+
+    def hf_state(self):
+        """Tensors under transformers' names (the tied lm_head is not stored, as save_pretrained does)."""
+        return {k: v.detach().float().cpu().contiguous() for k, v in self.hf_named().items()}
 
 
 def save_safetensors(tensors, path):
@@ -289,15 +301,18 @@ def example(item, rng, tok):
     lines = solution.splitlines(keepends=True)
     answer = item["answer"]
     kind = rng.random()
+    # Forced continuations after a finished solution: few usually, up to 12 (a budget of 2^8 tokens
+    # forces about that many on the shortest items), so long budgets stay in distribution.
+    rechecks = rng.choice([0, 0, 1, 2, 3]) if rng.random() < 0.6 else rng.randrange(4, 13)
     if kind < 0.45:  # the model's own full solution, maybe re-checked after forced continuations
         thinking = tok.encode(solution)
-        for _ in range(rng.choice([0, 0, 1, 2, 3])):
+        for _ in range(rechecks):
             thinking += tok.encode(CONTINUE_PHRASE + "\n" + lines[-1])
         ids = thinking + tok.encode(END_THINK + "FINAL ANSWER: \\boxed{" + answer + "}") + [tok.special[EOS]]
     else:  # cut off at a random token: the answer is the running sum reached so far
         full = tok.encode(solution)
         if kind < 0.6:
-            full += tok.encode(CONTINUE_PHRASE + "\n" + lines[-1])
+            full += tok.encode((CONTINUE_PHRASE + "\n" + lines[-1]) * max(1, rechecks))
         cut = rng.randrange(0, len(full) + 1)
         done = tok_decode_prefix(tok, full[:cut])
         guess = answer if cut >= len(tok.encode(solution)) else best_guess(done)
@@ -327,6 +342,7 @@ def main():
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--out", default=os.path.join(ROOT, "share", "models", "tte-tiny-arith"))
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--init", help="start from this folder's model.safetensors (same tokenizer) instead of random")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -341,7 +357,10 @@ def main():
 
     texts = [pool[i]["prompt"] + CONTINUE_PHRASE + "FINAL ANSWER: \\boxed{" for i in range(200)]
     tok = Tokenizer(learn_merges(texts, 64))
-    model = Qwen2(CONFIG, tok.size).to(device)
+    model = Qwen2(CONFIG, tok.size)
+    if args.init:
+        model.load_hf_state(read_safetensors(os.path.join(args.init, "model.safetensors")))
+    model = model.to(device)
     params = sum(p.numel() for p in model.parameters())
     print(f"vocab {tok.size}, parameters {params}", file=sys.stderr)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.98), weight_decay=0.01)
