@@ -19,6 +19,10 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+/* The original study's repetition guard: thinking ends when a continuation phrase would follow the
+ * previous one within this many tokens. */
+enum { STUDY_GUARD_TOKENS = 100 };
+
 /* Everything the records and the cache keys need, shared by all units. */
 typedef struct {
     const forcing_options *opt;
@@ -93,9 +97,9 @@ static json_t *unit_to_json(const sweep_unit *u) {
     json_t *results = json_array();
     for (int j = 0; j < u->n_budgets; j++) {
         const sweep_result *s = &u->results[j];
-        json_array_append_new(results, json_pack("{s:i, s:i, s:i, s:b, s:o}", "budget", s->budget, "thinking_tokens",
-                                                 s->thinking_tokens, "continues", s->continues, "by_model",
-                                                 s->ended_by_model, "answer", tte_json_ids(s->answer, s->n_answer)));
+        json_array_append_new(results, json_pack("{s:i, s:i, s:i, s:i, s:o}", "budget", s->budget, "thinking_tokens",
+                                                 s->thinking_tokens, "continues", s->continues, "ended",
+                                                 (int)s->ended, "answer", tte_json_ids(s->answer, s->n_answer)));
     }
     return json_pack("{s:o, s:o}", "thinking", tte_json_ids(u->thinking, u->n_thinking), "results", results);
 }
@@ -112,8 +116,8 @@ static int unit_from_json(sweep_unit *u, json_t *v) {
         res->budget = (int)json_integer_value(json_object_get(s, "budget"));
         res->thinking_tokens = (int)json_integer_value(json_object_get(s, "thinking_tokens"));
         res->continues = (int)json_integer_value(json_object_get(s, "continues"));
-        res->ended_by_model = json_is_true(json_object_get(s, "by_model"));
-        if (res->budget != u->budgets[j] || res->thinking_tokens > u->n_thinking ||
+        res->ended = (sweep_ended)json_integer_value(json_object_get(s, "ended"));
+        if (res->budget != u->budgets[j] || res->thinking_tokens > u->n_thinking || res->ended > ENDED_GUARD ||
             cached_ids(json_object_get(s, "answer"), &res->answer, &res->n_answer) != 0)
             return -1;
     }
@@ -141,7 +145,7 @@ static void write_unit_records(run *r, int item, const sweep_unit *u, int sample
         json_object_set_new(rec, "thinking", json_string(thinking));
         json_object_set_new(rec, "thinking_tokens", json_integer(s->thinking_tokens));
         json_object_set_new(rec, "continues", json_integer(s->continues));
-        json_object_set_new(rec, "ended", json_string(s->ended_by_model ? "model" : "budget"));
+        json_object_set_new(rec, "ended", json_string(sweep_ended_name(s->ended)));
         json_object_set_new(rec, "final", json_string(final));
         json_object_set_new(rec, "final_tokens", json_integer(s->n_answer));
         json_object_set_new(rec, "prompt_tokens", json_integer(r->n_prompt[item]));
@@ -260,13 +264,15 @@ static int make_rules(run *r) {
     s->allow_early_stop = o->allow_early_stop;
     s->max_continues = o->max_continues;
     s->sampling = sampling_resolve(&o->sampling, r->cfg);
+    s->chunk_frac = o->compat_study ? o->chunk_frac : 0;
+    s->guard_tokens = STUDY_GUARD_TOKENS;
     s->batch = o->batch;
-    r->rules_key = json_pack("{s:i, s:s, s:o, s:o, s:i, s:b, s:i, s:f, s:f, s:i, s:b}", "version", 1, "model",
+    r->rules_key = json_pack("{s:i, s:s, s:o, s:o, s:i, s:b, s:i, s:f, s:f, s:i, s:b, s:f, s:i}", "version", 2, "model",
                              r->model_hash, "continue", tte_json_ids(s->continue_ids, s->n_continue), "end",
                              tte_json_ids(s->end_ids, s->n_end), "answer_tokens", s->answer_tokens, "early_stop",
                              s->allow_early_stop, "max_continues", s->max_continues, "temperature",
                              s->sampling.temperature, "top_p", s->sampling.top_p, "top_k", s->sampling.top_k,
-                             "independent", o->independent);
+                             "independent", o->independent, "chunk_frac", s->chunk_frac, "guard", s->guard_tokens);
     return 0;
 }
 

@@ -24,6 +24,8 @@ typedef struct {
     int allow_early_stop;
     int max_continues;            /* < 0: no limit */
     int independent;
+    int compat_study;             /* --compat study: the original study's loop (implies independent) */
+    double chunk_frac;            /* --chunk-frac, with --compat study */
     int batch;
     int threads;
     size_t kv_mem;                /* bytes; 0: enough for the batch */

@@ -44,6 +44,9 @@ static const char HELP[] =
     "  --allow-early-stop   accept the model's own end of thinking\n"
     "  --max-continues N    accept the model's end after N continuation phrases (default: never)\n"
     "  --independent        sample every budget from scratch instead of one pass to the largest\n"
+    "  --compat study       the original study's loop: chunks, overwritten chunk ends, the\n"
+    "                       repetition guard, every budget from scratch (see tte-gen(1))\n"
+    "  --chunk-frac F       with --compat study: chunks of budget x F tokens (default 0.25)\n"
     "  --batch N            sequences decoded together (default 32)\n"
     "  --kv-mem SIZE        KV-cache memory, e.g. 512M or 4G (default: enough for the batch)\n"
     "  --no-cache           neither read nor write the cache ($TTE_CACHE)\n"
@@ -111,6 +114,8 @@ static struct options parse_options(int argc, char **argv) {
         OPT_ALLOW_EARLY_STOP,
         OPT_MAX_CONTINUES,
         OPT_INDEPENDENT,
+        OPT_COMPAT,
+        OPT_CHUNK_FRAC,
         OPT_BATCH,
         OPT_KV_MEM,
         OPT_NO_CACHE,
@@ -141,6 +146,8 @@ static struct options parse_options(int argc, char **argv) {
         {"allow-early-stop", no_argument, NULL, OPT_ALLOW_EARLY_STOP},
         {"max-continues", required_argument, NULL, OPT_MAX_CONTINUES},
         {"independent", no_argument, NULL, OPT_INDEPENDENT},
+        {"compat", required_argument, NULL, OPT_COMPAT},
+        {"chunk-frac", required_argument, NULL, OPT_CHUNK_FRAC},
         {"batch", required_argument, NULL, OPT_BATCH},
         {"kv-mem", required_argument, NULL, OPT_KV_MEM},
         {"no-cache", no_argument, NULL, OPT_NO_CACHE},
@@ -156,7 +163,7 @@ static struct options parse_options(int argc, char **argv) {
     *f = (forcing_options){.samples = 1, .sampling = {.temperature = -1, .top_p = -1, .top_k = -1},
                            .continue_phrase = " Hmm, but let me keep thinking...",
                            .end_thinking = "</think>FINAL ANSWER: \\boxed{", .answer_tokens = 10,
-                           .max_continues = -1, .batch = 32, .use_cache = 1};
+                           .max_continues = -1, .batch = 32, .use_cache = 1, .chunk_frac = 0.25};
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":n:", longopts, NULL)) != -1) {
@@ -184,6 +191,11 @@ static struct options parse_options(int argc, char **argv) {
         case OPT_ALLOW_EARLY_STOP: f->allow_early_stop = 1; break;
         case OPT_MAX_CONTINUES: f->max_continues = (int)tte_cli_int("--max-continues", optarg, 0, 1 << 30); break;
         case OPT_INDEPENDENT: f->independent = 1; break;
+        case OPT_COMPAT:
+            if (strcmp(optarg, "study") != 0) tte_cli_usage("--compat: the only value is 'study', not '%s'", optarg);
+            f->compat_study = f->independent = 1;
+            break;
+        case OPT_CHUNK_FRAC: f->chunk_frac = tte_cli_double("--chunk-frac", optarg, 1e-3, 1); break;
         case OPT_BATCH: f->batch = (int)tte_cli_int("--batch", optarg, 1, 4096); break;
         case OPT_KV_MEM: f->kv_mem = tte_cli_size("--kv-mem", optarg); break;
         case OPT_NO_CACHE: f->use_cache = 0; break;

@@ -8,6 +8,7 @@
  * Each step feeds every lane's pending tokens in one forward call and acts on the logits. */
 #include "sweep.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,8 @@ typedef struct {
     int phrase_pos;    /* next token of the continuation phrase to insert; n_continue: none */
     int continues;
     int next_budget;   /* index of the next budget to reach */
+    int chunk_used;    /* --compat study: tokens sampled in the current chunk */
+    int last_phrase;   /* --compat study: trace length where the last phrase went in; -1: none */
     /* branch */
     int first_result, end_result; /* the results [first, end) it answers */
     int32_t *answer;
@@ -125,12 +128,36 @@ static void become_branch(sweep *s, lane *l, int first, int end, const int32_t *
     set_pending(l, pre, n_pre, s->r->end_ids, s->r->n_end);
 }
 
-static void record_budget(sweep_unit *u, int j, int thinking_tokens, int continues, int by_model) {
+const char *sweep_ended_name(sweep_ended e) {
+    return e == ENDED_MODEL ? "model" : e == ENDED_GUARD ? "guard" : "budget";
+}
+
+static void record_budget(sweep_unit *u, int j, int thinking_tokens, int continues, sweep_ended ended) {
     sweep_result *res = &u->results[j];
     res->budget = u->budgets[j];
     res->thinking_tokens = thinking_tokens;
     res->continues = continues;
-    res->ended_by_model = by_model;
+    res->ended = ended;
+}
+
+/* The stream's thinking ends before the budget (the model's end, accepted, or the repetition guard):
+ * every remaining budget answers from this trace. */
+static void end_thinking_early(sweep *s, lane *l, sweep_ended why) {
+    sweep_unit *u = &s->units[l->unit];
+    for (int j = l->next_budget; j < u->n_budgets; j++) record_budget(u, j, u->n_thinking, l->continues, why);
+    s->n_streams--;
+    become_branch(s, l, l->next_budget, u->n_budgets, NULL, 0);
+}
+
+/* --compat study: whether the sampled token TOK ends a chunk, which then gets the phrase in place of
+ * its last token. */
+static int chunk_ends(const sweep *s, lane *l, int32_t tok) {
+    const sweep_unit *u = &s->units[l->unit];
+    int budget = u->budgets[l->next_budget];
+    int size = (int)ceil(budget * s->r->chunk_frac);
+    if (++l->chunk_used < size && !contains(s->r->stop_ids, s->r->n_stop, tok)) return 0;
+    l->chunk_used = 0;
+    return u->n_thinking + 1 < budget; /* a chunk that reaches the budget keeps its last token */
 }
 
 /* One thinking token for the stream in lane index LI, from LOGITS. */
@@ -143,16 +170,20 @@ static int stream_step(sweep *s, int li, const float *logits, char *err, size_t 
         tok = r->continue_ids[l->phrase_pos++];
     } else {
         tok = tte_sample(logits, s->vocab, &r->sampling, &l->rng, s->scratch);
-        if (contains(r->stop_ids, r->n_stop, tok)) {
-            if (r->allow_early_stop || (r->max_continues >= 0 && l->continues >= r->max_continues)) {
-                /* The model's end stands: every remaining budget answers from this trace. */
-                for (int j = l->next_budget; j < u->n_budgets; j++)
-                    record_budget(u, j, u->n_thinking, l->continues, 1);
-                s->n_streams--;
-                become_branch(s, l, l->next_budget, u->n_budgets, NULL, 0);
-                return 0;
-            }
+        int stop = contains(r->stop_ids, r->n_stop, tok);
+        int insert_phrase = r->chunk_frac > 0 ? chunk_ends(s, l, tok) || stop : stop;
+        if (insert_phrase && r->chunk_frac > 0 && l->last_phrase >= 0 && u->n_thinking - l->last_phrase <= r->guard_tokens) {
+            end_thinking_early(s, l, ENDED_GUARD);
+            return 0;
+        }
+        if (insert_phrase && r->chunk_frac == 0 &&
+            (r->allow_early_stop || (r->max_continues >= 0 && l->continues >= r->max_continues))) {
+            end_thinking_early(s, l, ENDED_MODEL);
+            return 0;
+        }
+        if (insert_phrase) {
             l->continues++;
+            l->last_phrase = u->n_thinking;
             l->phrase_pos = 0;
             tok = r->continue_ids[l->phrase_pos++];
         }
@@ -164,7 +195,7 @@ static int stream_step(sweep *s, int li, const float *logits, char *err, size_t 
         return 0;
     }
     int j = l->next_budget++;
-    record_budget(u, j, u->n_thinking, l->continues, 0);
+    record_budget(u, j, u->n_thinking, l->continues, ENDED_BUDGET);
     if (j == u->n_budgets - 1) { /* the largest budget: the stream itself answers */
         s->n_streams--;
         become_branch(s, l, j, j + 1, &tok, 1);
@@ -259,6 +290,7 @@ static int admit(sweep *s, char *err, size_t errlen) {
         }
         lane *l = add_lane(s, LANE_STREAM, seq, unit);
         l->phrase_pos = s->r->n_continue;
+        l->last_phrase = -1;
         tte_rng_seed(&l->rng, u->seed);
         if (u->n_prompt > 1)
             set_pending(l, u->prompt + u->n_prompt - 1, 1, NULL, 0);

@@ -37,16 +37,26 @@ typedef struct {
     int answer_tokens;                  /* most tokens of final answer */
     int allow_early_stop;               /* accept the model's own end of thinking */
     int max_continues;                  /* after this many continuations, accept the end; < 0: no limit */
+    /* --compat study (units then have one budget each): thinking comes in chunks of
+     * ceil(budget * chunk_frac) tokens; the last token of every chunk short of the budget is
+     * overwritten by the continuation phrase, whatever it was; and thinking ends early when a phrase
+     * would follow the previous one within guard_tokens tokens. chunk_frac 0: off. */
+    double chunk_frac;
+    int guard_tokens;
     tte_sampling sampling;
     int batch; /* most sequences in one forward call */
 } sweep_rules;
+
+/* How the thinking at a budget ended (the record's "ended"). */
+typedef enum { ENDED_BUDGET, ENDED_MODEL, ENDED_GUARD } sweep_ended;
+const char *sweep_ended_name(sweep_ended e);
 
 /* The outcome at one budget. */
 typedef struct {
     int budget;
     int thinking_tokens;  /* the budget, or fewer when the model ended its thinking */
     int continues;        /* continuation phrases inserted before the end of thinking */
-    int ended_by_model;   /* 1: "model", 0: "budget" */
+    sweep_ended ended;
     int32_t *answer;      /* final answer tokens (malloc'd) */
     int n_answer;
 } sweep_result;

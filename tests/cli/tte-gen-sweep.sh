@@ -59,6 +59,19 @@ jq -e -s 'any(.[]; .ended == "model") and all(.[]; .continues == 0 and .thinking
 gen --budgets 3..7 --no-cache --max-continues 0 <"$TMP/items" | cmp -s - "$TMP/early" ||
     fail "--max-continues 0 is not --allow-early-stop"
 
+# --compat study: every budget from scratch, in chunks of budget x --chunk-frac whose last token is
+# overwritten by the phrase, and the repetition guard ending thinking early.
+phrase=$(echo '{"text":" Hmm, but let me keep thinking..."}' | tte-gen --model "$MODEL" --encode | jq -c .ids)
+gen --budgets 3..8 --no-cache --compat study <"$TMP/items" >"$TMP/study"
+jq -e -s 'all(.[]; .thinking_tokens <= .budget and (.ended == "budget" or .ended == "guard") and
+          (.ended == "guard" or .thinking_tokens == .budget)) and any(.[]; .ended == "guard")' "$TMP/study" \
+    >/dev/null || fail "--compat study: budgets and the guard"
+jq -e -s --argjson p "$phrase" 'any(.[]; .budget == 64 and .thinking_ids[15:31] == $p)' "$TMP/study" >/dev/null ||
+    fail "--compat study: the 16th token of a 64-token budget's first chunk is not overwritten by the phrase"
+gen --budgets 3..8 --no-cache --compat study --chunk-frac 0.5 <"$TMP/items" | cmp -s - "$TMP/study" &&
+    fail "--chunk-frac changes nothing"
+expect_fail 2 'compat' gen --budgets 3..4 --compat other "$TMP/items"
+
 # Cache: a second run computes nothing and writes the same records; --refresh recomputes them.
 gen --budgets 3..7 -n 2 <"$TMP/items" >"$TMP/first"
 cmp -s "$TMP/first" "$TMP/sweep" || fail "the cached run differs from --no-cache"
