@@ -25,16 +25,18 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN_FLAGS) -Isrc/lib \
 # '=' not ':=': pkg-config must run after 'make deps' installed the libraries.
 LDLIBS    = $(shell pkg-config --libs $(PKGS)) -lcsv -lm -lpthread
 
+BINDIR    := bin
 ifeq ($(SAN),1)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 BUILD     := build-san
+BINDIR    := build-san/bin
 endif
 
 LIB_SRC  := $(wildcard src/lib/*.c src/lib/*/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libtte.a
 TOOLS    := $(notdir $(wildcard src/tte-*))
-TOOL_BIN := $(TOOLS:%=bin/%)
+TOOL_BIN := $(TOOLS:%=$(BINDIR)/%)
 TEST_SRC := $(wildcard tests/unit/*.c)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(wildcard tests/fuzz/*.c)
@@ -63,8 +65,8 @@ tool_objs = $(patsubst %.c,$(BUILD)/%.o,$(wildcard src/$(1)/*.c))
 # Object files are kept: they are intermediate for make, but incremental builds need them.
 .SECONDARY:
 .SECONDEXPANSION:
-bin/%: $$(call tool_objs,$$*) $(LIB)
-	@mkdir -p bin
+$(BINDIR)/%: $$(call tool_objs,$$*) $(LIB)
+	@mkdir -p $(BINDIR)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB)
@@ -79,11 +81,12 @@ tokenizer-fixtures:
 unit: tokenizer-fixtures $(TEST_BIN)
 	@set -e; for t in $(TEST_BIN); do TTE_SHARE=$(CURDIR)/share $$t --jobs 2 --short-filename; done
 
+# The unit and CLI tests again, with every tool and test built with ASan and UBSan.
 san-test:
-	$(MAKE) SAN=1 unit
+	$(MAKE) SAN=1 unit cli-test
 
 cli-test: all
-	@set -e; for t in tests/cli/*.sh; do echo "== $$t"; TTE_SHARE=$(CURDIR)/share bash $$t; done
+	@set -e; for t in tests/cli/*.sh; do echo "== $$t"; BIN=$(CURDIR)/$(BINDIR) TTE_SHARE=$(CURDIR)/share bash $$t; done
 
 test: all unit san-test cli-test
 	@echo "all tests passed"

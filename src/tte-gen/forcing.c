@@ -227,6 +227,7 @@ static int read_items(run *r, tte_jsonl *in, const tte_chat *chat) {
         int need = r->n_prompt[i] + r->opt->budgets[r->opt->n_budgets - 1] + r->rules.n_end + r->opt->answer_tokens;
         if (need > r->cfg->max_position_embeddings) {
             json_decref(rec);
+            free(r->prompts[i]); /* run_free frees the prompts of the items read */
             tte_jsonl_fail(in, "field \"prompt\": %d prompt tokens + budget %d + answer need %d positions, the model "
                                "has %d", r->n_prompt[i], r->opt->budgets[r->opt->n_budgets - 1], need,
                            r->cfg->max_position_embeddings);

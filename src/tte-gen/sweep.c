@@ -72,7 +72,7 @@ static void set_pending(lane *l, const int32_t *a, int na, const int32_t *b, int
         l->cap_pending = na + nb;
         l->pending = xrealloc(l->pending, (size_t)l->cap_pending * sizeof *l->pending);
     }
-    memcpy(l->pending, a, (size_t)na * sizeof *a);
+    if (na) memcpy(l->pending, a, (size_t)na * sizeof *a);
     if (nb) memcpy(l->pending + na, b, (size_t)nb * sizeof *b);
     l->n_pending = na + nb;
 }

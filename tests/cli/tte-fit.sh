@@ -4,7 +4,7 @@
 # toy/1 gains one correct sample per budget, toy/2 is never solved; 4 samples per budget).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-fit=bin/tte-fit
+fit=${BIN:-bin}/tte-fit
 data=tests/cli/data/fit-scored.jsonl
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

