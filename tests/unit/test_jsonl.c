@@ -162,3 +162,34 @@ Test(jsonl, write_is_compact_one_line_and_keeps_order_and_unknown_fields) {
     free(buf);
     json_decref(v);
 }
+
+Test(jsonl, token_id_lists_are_checked_entry_by_entry) {
+    char *path;
+    tte_jsonl *r = open_text("{\"a\":[0,5,9],\"b\":[1,10],\"c\":[],\"d\":\"x\",\"e\":[1.5]}\n", &path);
+    json_t *rec;
+    cr_assert_eq(tte_jsonl_next(r, &rec), 1);
+    int32_t *ids;
+    int n;
+    cr_assert_eq(tte_jsonl_get_ids(r, rec, "a", 10, 0, &ids, &n), 0);
+    cr_assert_eq(n, 3);
+    cr_assert(ids[0] == 0 && ids[1] == 5 && ids[2] == 9);
+    json_t *back = tte_json_ids(ids, n);
+    cr_assert(json_equal(back, json_object_get(rec, "a")));
+    json_decref(back);
+    free(ids);
+    cr_assert_eq(tte_jsonl_get_ids(r, rec, "b", 10, 0, &ids, &n), -1);
+    cr_assert_str_eq(tte_jsonl_error(r) + strlen(path),
+                     ":1: field \"b\": entry 1 is not a token id below 10");
+    cr_assert_eq(tte_jsonl_get_ids(r, rec, "c", 10, 0, &ids, &n), -1);
+    cr_assert(strstr(tte_jsonl_error(r), "field \"c\": must not be empty"));
+    cr_assert_eq(tte_jsonl_get_ids(r, rec, "c", 10, 1, &ids, &n), 0);
+    cr_assert_eq(n, 0);
+    free(ids);
+    cr_assert_eq(tte_jsonl_get_ids(r, rec, "d", 10, 1, &ids, &n), -1);
+    cr_assert(strstr(tte_jsonl_error(r), "field \"d\": must be a list of token ids"));
+    cr_assert_eq(tte_jsonl_get_ids(r, rec, "e", 10, 1, &ids, &n), -1);
+    cr_assert_eq(tte_jsonl_get_ids(r, rec, "missing", 10, 1, &ids, &n), -1);
+    cr_assert(strstr(tte_jsonl_error(r), "field \"missing\": missing"));
+    json_decref(rec);
+    done(r, path);
+}
