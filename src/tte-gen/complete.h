@@ -15,6 +15,7 @@ typedef struct {
     sampling_choice sampling;
     uint64_t seed;         /* each record's rng is seeded from it and the record's line number */
     int threads;
+    const char *device;
 } complete_options;
 
 /* Returns 0, or -1 after printing one error line. */

@@ -363,7 +363,7 @@ int forcing_run(const char *model_dir, const char *model_name, tte_tokenizer *to
     tte_progress_init(&r.progress, opt->progress);
     flush_items(&r);
     if (r.n_todo > 0) {
-        tte_engine_opts eo = {.threads = opt->threads, .kv_bytes = opt->kv_mem ? opt->kv_mem : default_kv_bytes(&r)};
+        tte_engine_opts eo = {.threads = opt->threads, .backend = opt->device, .kv_bytes = opt->kv_mem ? opt->kv_mem : default_kv_bytes(&r)};
         tte_engine *e = tte_engine_create(r.model, &eo, err, sizeof err);
         if (!e || sweep_run(e, &r.rules, r.units, r.n_units, unit_done, &r, err, sizeof err) != 0) {
             tte_warn("%s", err);

@@ -28,6 +28,7 @@ typedef struct {
     double chunk_frac;            /* --chunk-frac, with --compat study */
     int batch;
     int threads;
+    const char *device;           /* cpu, cuda or auto */
     size_t kv_mem;                /* bytes; 0: enough for the batch */
     int use_cache, refresh;
     int progress;                 /* force the progress line */

@@ -65,6 +65,7 @@ static const char HELP[] =
     "Common options:\n"
     "  --model DIR|ID       a model folder, or a Hugging Face id found in the local HF cache\n"
     "  --threads N          CPU threads (default: all cores)\n"
+    "  --device D           cpu, cuda or auto (default: cuda when a GPU is present)\n"
     "  --help               show this help and exit\n"
     "  --version            show the version and exit\n"
     "\n"
@@ -122,6 +123,7 @@ static struct options parse_options(int argc, char **argv) {
         OPT_REFRESH,
         OPT_PROGRESS,
         OPT_THREADS,
+        OPT_DEVICE,
         OPT_HELP,
         OPT_VERSION
     };
@@ -154,6 +156,7 @@ static struct options parse_options(int argc, char **argv) {
         {"refresh", no_argument, NULL, OPT_REFRESH},
         {"progress", no_argument, NULL, OPT_PROGRESS},
         {"threads", required_argument, NULL, OPT_THREADS},
+        {"device", required_argument, NULL, OPT_DEVICE},
         {"help", no_argument, NULL, OPT_HELP},
         {"version", no_argument, NULL, OPT_VERSION},
         {NULL, 0, NULL, 0},
@@ -163,7 +166,8 @@ static struct options parse_options(int argc, char **argv) {
     *f = (forcing_options){.samples = 1, .sampling = {.temperature = -1, .top_p = -1, .top_k = -1},
                            .continue_phrase = " Hmm, but let me keep thinking...",
                            .end_thinking = "</think>FINAL ANSWER: \\boxed{", .answer_tokens = 10,
-                           .max_continues = -1, .batch = 32, .use_cache = 1, .chunk_frac = 0.25};
+                           .max_continues = -1, .batch = 32, .use_cache = 1, .chunk_frac = 0.25,
+                           .device = "auto"};
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":n:", longopts, NULL)) != -1) {
@@ -202,6 +206,7 @@ static struct options parse_options(int argc, char **argv) {
         case OPT_REFRESH: f->refresh = 1; break;
         case OPT_PROGRESS: f->progress = 1; break;
         case OPT_THREADS: f->threads = (int)tte_cli_int("--threads", optarg, 1, 1024); break;
+        case OPT_DEVICE: f->device = tte_cli_device(optarg); break;
         case OPT_HELP: tte_cli_help(HELP);
         case OPT_VERSION: tte_cli_version();
         default: tte_cli_bad_option(c, argv);
@@ -220,6 +225,7 @@ static struct options parse_options(int argc, char **argv) {
         tte_cli_usage("--budgets goes with a sweep, not with another mode");
     }
     o.complete.threads = f->threads;
+    o.complete.device = f->device;
     o.complete.seed = f->seed;
     o.inputs = argv + optind;
     o.ninputs = argc - optind;

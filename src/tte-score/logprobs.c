@@ -52,7 +52,7 @@ static int score(tte_engine *e, const tte_tokens *prompt, const tte_tokens *cont
     return rc;
 }
 
-int logprobs_run(const char *model_dir, int threads, tte_jsonl *in) {
+int logprobs_run(const char *model_dir, int threads, const char *device, tte_jsonl *in) {
     char err[1024];
     tte_tokenizer *tok = tte_tokenizer_load(model_dir, err, sizeof err);
     tte_model *m = tok ? tte_model_load(model_dir, err, sizeof err) : NULL;
@@ -62,7 +62,7 @@ int logprobs_run(const char *model_dir, int threads, tte_jsonl *in) {
         return -1;
     }
     const tte_config *cfg = tte_model_config(m);
-    tte_engine_opts eo = {.threads = threads, .kv_bytes = tte_model_kv_bytes_per_token(m) *
+    tte_engine_opts eo = {.threads = threads, .backend = device, .kv_bytes = tte_model_kv_bytes_per_token(m) *
                                                            (size_t)(cfg->max_position_embeddings + TTE_PAGE_TOKENS)};
     tte_engine *e = tte_engine_create(m, &eo, err, sizeof err);
     float *logits = malloc((size_t)CHUNK * (size_t)cfg->vocab_size * sizeof *logits);

@@ -8,6 +8,6 @@
 #include "jsonl.h"
 
 /* Returns 0, or -1 after one error line; records before a bad one are written. */
-int logprobs_run(const char *model_dir, int threads, tte_jsonl *in);
+int logprobs_run(const char *model_dir, int threads, const char *device, tte_jsonl *in);
 
 #endif

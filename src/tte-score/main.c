@@ -34,6 +34,7 @@ static const char help[] =
     "  --logprobs       with --model: add \"logprobs\" of each token of \"text\" (or \"ids\") after\n"
     "                   \"prompt\" (or \"prompt_ids\"), by teacher forcing\n"
     "  --threads N      CPU threads (default: all cores)\n"
+    "  --device D       cpu, cuda or auto (default: cuda when a GPU is present)\n"
     "  --kv-mem SIZE    KV-cache memory, e.g. 512M (default: enough for the longest record)\n"
     "  --no-cache       neither read nor write the cache ($TTE_CACHE)\n"
     "  --refresh        recompute and overwrite cached scores\n"
@@ -56,17 +57,18 @@ typedef struct {
 } options;
 
 static options parse_options(int argc, char **argv) {
-    enum { OPT_GRADE_ONLY = 256, OPT_LOGPROBS, OPT_MODEL, OPT_TEMPLATE, OPT_THREADS, OPT_KV_MEM, OPT_NO_CACHE,
+    enum { OPT_GRADE_ONLY = 256, OPT_LOGPROBS, OPT_MODEL, OPT_TEMPLATE, OPT_THREADS, OPT_DEVICE, OPT_KV_MEM, OPT_NO_CACHE,
            OPT_REFRESH, OPT_PROGRESS, OPT_HELP, OPT_VERSION };
     static const struct option longopts[] = {
         {"grade-only", no_argument, NULL, OPT_GRADE_ONLY}, {"logprobs", no_argument, NULL, OPT_LOGPROBS},
         {"model", required_argument, NULL, OPT_MODEL},     {"template", required_argument, NULL, OPT_TEMPLATE},
         {"threads", required_argument, NULL, OPT_THREADS}, {"kv-mem", required_argument, NULL, OPT_KV_MEM},
+        {"device", required_argument, NULL, OPT_DEVICE},
         {"no-cache", no_argument, NULL, OPT_NO_CACHE},     {"refresh", no_argument, NULL, OPT_REFRESH},
         {"progress", no_argument, NULL, OPT_PROGRESS},     {"help", no_argument, NULL, OPT_HELP},
         {"version", no_argument, NULL, OPT_VERSION},       {NULL, 0, NULL, 0},
     };
-    options o = {.metric = {.use_cache = 1}};
+    options o = {.metric = {.device = "auto", .use_cache = 1}};
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
@@ -76,6 +78,7 @@ static options parse_options(int argc, char **argv) {
         case OPT_MODEL: o.model = optarg; break;
         case OPT_TEMPLATE: o.metric.template_path = optarg; break;
         case OPT_THREADS: o.metric.threads = (int)tte_cli_int("--threads", optarg, 1, 1024); break;
+        case OPT_DEVICE: o.metric.device = tte_cli_device(optarg); break;
         case OPT_KV_MEM: o.metric.kv_mem = tte_cli_size("--kv-mem", optarg); break;
         case OPT_NO_CACHE: o.metric.use_cache = 0; break;
         case OPT_REFRESH: o.metric.refresh = 1; break;
@@ -133,7 +136,7 @@ int main(int argc, char **argv) {
     tte_jsonl *in = tte_jsonl_open_list(o.files, o.nfiles);
     if (!in) tte_die("out of memory");
     int rc = o.grade_only ? grade_only(&o, in)
-             : o.logprobs ? logprobs_run(o.model_dir, o.metric.threads, in)
+             : o.logprobs ? logprobs_run(o.model_dir, o.metric.threads, o.metric.device, in)
                           : metric_run(&o.metric, in);
     tte_jsonl_close(in);
     return rc == 0 ? TTE_EXIT_OK : TTE_EXIT_FAIL;

@@ -343,7 +343,7 @@ int metric_run(const metric_options *o, tte_jsonl *in) {
         make_candidates(&s, &s.items[i]);
         if (s.items[i].n_cands > most_cands) most_cands = s.items[i].n_cands;
     }
-    tte_engine_opts eo = {.threads = o->threads, .kv_bytes = o->kv_mem ? o->kv_mem : default_kv_bytes(&s)};
+    tte_engine_opts eo = {.threads = o->threads, .backend = o->device, .kv_bytes = o->kv_mem ? o->kv_mem : default_kv_bytes(&s)};
     if (!(e = tte_engine_create(s.model, &eo, err, sizeof err))) goto fail;
     logits = malloc((size_t)s.vocab * sizeof *logits);
     lp = malloc((size_t)most_cands * sizeof *lp);

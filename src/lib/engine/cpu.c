@@ -32,7 +32,7 @@ struct tte_backend_state {
 
 /* Rotary frequencies as transformers computes them: theta^(-2i/d), and for rope_type "llama3" the
  * long wavelengths divided by `factor`, with a smooth blend between the two wavelength bounds. */
-static void rope_frequencies(const tte_config *c, float *inv_freq) {
+void tte_rope_frequencies(const tte_config *c, float *inv_freq) {
     int d = c->head_dim;
     for (int i = 0; i < d / 2; i++) {
         double f = 1.0 / pow(c->rope_theta, (double)(2 * i) / d);
@@ -90,7 +90,7 @@ static tte_backend_state *cpu_create(const tte_model *m, int threads, int n_page
     s->kv = calloc((size_t)n_pages, s->page_floats * sizeof(float));
     s->inv_freq = malloc((size_t)c->head_dim / 2 * sizeof(float));
     if (!s->kv || !s->inv_freq) goto oom;
-    rope_frequencies(c, s->inv_freq);
+    tte_rope_frequencies(c, s->inv_freq);
     int H = c->hidden_size, q = c->n_heads * c->head_dim, kv = c->n_kv_heads * c->head_dim;
     s->attn_norm = layer_vectors(m, offsetof(tte_layer_weights, attn_norm), H);
     s->mlp_norm = layer_vectors(m, offsetof(tte_layer_weights, mlp_norm), H);

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dlfcn.h>
+#include <unistd.h>
 
 typedef struct {
     int live;
@@ -30,19 +32,78 @@ struct tte_engine {
     size_t kv_per_token;
 };
 
+/* The CUDA plug-in (libtte-cuda.so, see the Makefile): $TTE_CUDA_LIB, else next to the running
+ * program (the build tree), else in ../lib/tte/ beside it (an installed tree). Loaded once, on first
+ * use; NULL with the reason in LOAD_ERROR when it cannot be. */
+static const tte_backend *cuda_plugin;
+static int (*cuda_device_count)(void);
+static char load_error[512];
+
+static void load_cuda_plugin(void) {
+    static int tried;
+    if (tried++) return;
+    char exe[4096], path[4200];
+    const char *env = getenv("TTE_CUDA_LIB");
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = 0;
+    char *slash = strrchr(exe, '/');
+    if (slash) *slash = 0;
+    const char *tries[3] = {env, path, NULL};
+    snprintf(path, sizeof path, "%s/libtte-cuda.so", exe);
+    void *h = NULL;
+    for (int i = 0; !h && i < 3; i++) {
+        if (i == 2) snprintf(path, sizeof path, "%s/../lib/tte/libtte-cuda.so", exe), tries[2] = path;
+        if (tries[i] && access(tries[i], F_OK) == 0 && !(h = dlopen(tries[i], RTLD_NOW | RTLD_LOCAL)))
+            snprintf(load_error, sizeof load_error, "cannot load the CUDA engine %.200s: %.250s", tries[i], dlerror());
+        if (env && !h && !load_error[0])
+            snprintf(load_error, sizeof load_error, "TTE_CUDA_LIB: %.400s does not exist", env);
+        if (env) break; /* an explicit path is the only one tried */
+    }
+    if (!h) {
+        if (!load_error[0])
+            snprintf(load_error, sizeof load_error, "this build of tte has no CUDA engine (libtte-cuda.so is built "
+                                                    "where nvcc is found)");
+        return;
+    }
+    cuda_plugin = dlsym(h, "tte_backend_cuda");
+    *(void **)&cuda_device_count = dlsym(h, "tte_cuda_device_count");
+    if (!cuda_plugin || !cuda_device_count) {
+        snprintf(load_error, sizeof load_error, "the CUDA engine %.400s lacks its entry points", path);
+        cuda_plugin = NULL;
+    }
+}
+
+int tte_gpu_present(void) {
+    /* The device node first: without it, loading the CUDA runtime only costs time. */
+    if (access("/dev/nvidiactl", F_OK) != 0) return 0;
+    load_cuda_plugin();
+    return cuda_plugin && cuda_device_count() > 0;
+}
+
+/* The backend for a --device name: cpu, cuda or auto (NULL: cpu). */
+static const tte_backend *tte_backend_named(const char *name, char *err, size_t errlen) {
+    if (!name || strcmp(name, "cpu") == 0) return &tte_backend_cpu;
+    if (strcmp(name, "auto") == 0) return tte_gpu_present() ? cuda_plugin : &tte_backend_cpu;
+    if (strcmp(name, "cuda") == 0) {
+        load_cuda_plugin();
+        if (!cuda_plugin) tte_fail(err, errlen, "%s", load_error);
+        return cuda_plugin;
+    }
+    tte_fail(err, errlen, "unknown device '%s' (cpu, cuda or auto)", name);
+    return NULL;
+}
+
 tte_engine *tte_engine_create(const tte_model *m, const tte_engine_opts *opts, char *err, size_t errlen) {
     tte_engine_opts o = opts ? *opts : (tte_engine_opts){0};
-    if (o.backend && strcmp(o.backend, "cpu") != 0) {
-        tte_fail(err, errlen, "unknown engine backend '%s' (have: cpu)", o.backend);
-        return NULL;
-    }
+    const tte_backend *be = tte_backend_named(o.backend, err, errlen);
+    if (!be) return NULL;
     tte_engine *e = calloc(1, sizeof *e);
     if (!e) {
         tte_fail(err, errlen, "out of memory");
         return NULL;
     }
     e->model = m;
-    e->be = &tte_backend_cpu;
+    e->be = be;
     e->kv_per_token = tte_model_kv_bytes_per_token(m);
     size_t bytes = o.kv_bytes ? o.kv_bytes : 4096 * e->kv_per_token;
     size_t pages = bytes / (e->kv_per_token * TTE_PAGE_TOKENS);

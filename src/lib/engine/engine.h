@@ -45,10 +45,13 @@ enum { TTE_PAGE_TOKENS = 16 };
 typedef struct {
     int threads;         /* 0: OpenMP's default (all cores or OMP_NUM_THREADS) */
     size_t kv_bytes;     /* memory for the KV cache; 0: room for 4096 tokens */
-    const char *backend; /* NULL or "cpu" */
+    const char *backend; /* "cpu" (or NULL), "cuda", or "auto": cuda when a GPU is present */
 } tte_engine_opts;
 
 typedef struct tte_engine tte_engine;
+
+/* Whether this build has the CUDA engine and the machine a GPU. */
+int tte_gpu_present(void);
 
 /* Creates an engine over M (borrowed: M must outlive the engine). NULL with a message on failure. */
 tte_engine *tte_engine_create(const tte_model *m, const tte_engine_opts *opts, char *err, size_t errlen);
