@@ -49,7 +49,7 @@ struct tte_backend_state {
     dev_mat embed, lm_head;
     dev_layer *layers;
     /* Per-call buffers, grown on demand (device unless said). */
-    int rows;
+    int rows, logit_rows;
     float *x, *h, *q, *k, *v, *att, *gate, *up, *logits;
     void *half_in;          /* activations rounded to 16 bits for cuBLAS */
     int *row_seq, *row_pos; /* device copies of the per-row tables */
@@ -414,7 +414,6 @@ static int reserve(tte_backend_state *s, int rows, int n_pages, char *err, size_
             dev_grow((void **)&s->q, r * Q * 4, what, err, errlen) || dev_grow((void **)&s->k, r * KV * 4, what, err, errlen) ||
             dev_grow((void **)&s->v, r * KV * 4, what, err, errlen) || dev_grow((void **)&s->att, r * Q * 4, what, err, errlen) ||
             dev_grow((void **)&s->gate, r * I * 4, what, err, errlen) || dev_grow((void **)&s->up, r * I * 4, what, err, errlen) ||
-            dev_grow((void **)&s->logits, r * (size_t)c->vocab_size * 4, "the logits of the batch", err, errlen) ||
             dev_grow(&s->half_in, r * widest * 2, what, err, errlen) ||
             dev_grow((void **)&s->row_seq, r * 4, what, err, errlen) || dev_grow((void **)&s->row_pos, r * 4, what, err, errlen) ||
             dev_grow((void **)&s->row_pages, r * 4, what, err, errlen) || dev_grow((void **)&s->tokens, r * 4, what, err, errlen))
@@ -524,6 +523,11 @@ static int cuda_forward(tte_backend_state *s, const tte_fwd_seq *seqs, int n, in
     for (int i = 0, t = 0; i < n; t += seqs[i].n_new, i++)
         for (int j = all_logits ? 0 : seqs[i].n_new - 1; j < seqs[i].n_new; j++, out++) s->host_src[out] = t + j;
     CK(cudaMemcpy(s->row_pages, s->host_src, (size_t)out * 4, cudaMemcpyHostToDevice));
+    if (out > s->logit_rows) {
+        if (dev_grow((void **)&s->logits, (size_t)out * (size_t)c->vocab_size * 4, "the logits of the batch", err, errlen))
+            return -1;
+        s->logit_rows = out;
+    }
     rmsnorm_kernel<<<out, 256>>>(s->h, s->x, s->row_pages, s->final_norm, H, (float)c->rms_norm_eps);
     if (matmul(s, s->logits, s->h, out, &s->lm_head, err, errlen)) return -1;
     nonfinite_kernel<<<blocks((size_t)out * c->vocab_size, 256), 256>>>(s->logits, out, c->vocab_size, s->bad + c->n_layers);

@@ -29,7 +29,8 @@
  * (teacher forcing: row i scores token i + 1), and engine/sampler.h turns logits into log-probs and
  * top-k lists.
  *
- * The engine is device-neutral; the computation runs in a backend (engine/backend.h), "cpu" for now.
+ * The engine is device-neutral; the computation runs in a backend (engine/backend.h): "cpu"
+ * (cpu.c), or "cuda" (cuda.cu, a plug-in loaded on demand; see tte_engine_opts.backend).
  * Not thread-safe: one caller drives an engine (it uses threads inside). */
 #ifndef TTE_ENGINE_H
 #define TTE_ENGINE_H
