@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The cost of a budget-forcing sweep (tte-gen) against one generation to its largest budget and
 # against --independent, on the random-weight model with the exact shape of
-# DeepSeek-R1-Distill-Qwen-1.5B (bench/engine.sh writes it) with a tokenizer (bench/chat_model.sh).
+# DeepSeek-R1-Distill-Qwen-1.5B (bench/engine.sh writes it) with a tokenizer (bench/chat_model.bash).
 # One AIME 2024 item, -n 4.
 # One JSON line per run: wall time, tokens fed to the engine, thinking tokens; see BENCH.md.
 #
@@ -11,7 +11,7 @@
 #     TTE_SWEEP_BATCH1      1 also runs the sweep at --batch 1 (slow on a small machine)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source bench/chat_model.sh
+source bench/chat_model.bash
 budgets=${TTE_SWEEP_BUDGETS:-7..11}
 largest=${budgets#*..}
 make -s all
