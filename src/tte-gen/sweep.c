@@ -372,6 +372,11 @@ int sweep_run(tte_engine *e, const sweep_rules *rules, sweep_unit *units, int n,
         free(which);
     }
     while (s.n_lanes) drop_lane(&s, s.n_lanes - 1);
+    /* Every fork was freed: a page still taken here is a bookkeeping bug, never silent. */
+    if (rc == 0 && tte_engine_pages_free(e) != s.pages_total) {
+        snprintf(err, errlen, "internal: %d KV pages not returned after the sweep", s.pages_total - tte_engine_pages_free(e));
+        rc = -1;
+    }
     free(s.lanes);
     free(s.parts_left);
     free(s.unit_pages);
