@@ -59,13 +59,15 @@ int main(int argc, char **argv) {
     }
     /* KV: the trace, plus one partly shared page per fork of the widest tree level or brute batch. */
     tte_engine_opts o = {.threads = threads,
-                         .kv_bytes = tte_model_kv_bytes_per_token(m) * (size_t)(trace_len + 2 * N_CANDS * TTE_PAGE_TOKENS)};
+                         .kv_bytes = tte_model_kv_bytes_per_token(m) *
+                                     (size_t)(trace_len + 2 * N_CANDS * TTE_PAGE_TOKENS)};
     tte_engine *e = tte_engine_create(m, &o, err, sizeof err);
     check(e != NULL, "engine", err);
 
     int32_t *trace = malloc((size_t)trace_len * sizeof *trace);
     uint64_t x = 12345;
-    for (int i = 0; i < trace_len; i++) x = x * 6364136223846793005ull + 1442695040888963407ull, trace[i] = (int32_t)((x >> 33) % 300);
+    for (int i = 0; i < trace_len; i++)
+        x = x * 6364136223846793005ull + 1442695040888963407ull, trace[i] = (int32_t)((x >> 33) % 300);
     float *logits = malloc((size_t)BRUTE_BATCH * (size_t)vocab * sizeof *logits);
     int seq = tte_seq_new(e);
     double t0 = now();
@@ -79,7 +81,8 @@ int main(int argc, char **argv) {
 
     double tree[N_CANDS], brute[N_CANDS];
     t0 = now();
-    check(tte_candidates_logprob(e, seq, seq_logits, (const int32_t *const *)cands, lens, N_CANDS, tree, err, sizeof err) == 0,
+    check(tte_candidates_logprob(e, seq, seq_logits, (const int32_t *const *)cands, lens, N_CANDS, tree, err,
+                                 sizeof err) == 0,
           "tree", err);
     double tree_s = now() - t0;
 
@@ -91,14 +94,16 @@ int main(int argc, char **argv) {
         int n = 0, rows = 0;
         for (int c = c0; c < c0 + BRUTE_BATCH; c++) {
             brute[c] = tte_logprob(seq_logits, vocab, cands[c][0]);
-            if (lens[c] > 1) spans[n++] = (tte_span){tte_seq_fork(e, seq), cands[c], lens[c] - 1}, rows += lens[c] - 1;
+            if (lens[c] > 1)
+                spans[n++] = (tte_span){tte_seq_fork(e, seq), cands[c], lens[c] - 1}, rows += lens[c] - 1;
         }
         float *all = malloc((size_t)rows * (size_t)vocab * sizeof *all);
         check(tte_engine_forward(e, spans, n, TTE_LOGITS_ALL, all, err, sizeof err) == 0, "brute force", err);
         int row = 0;
         for (int c = c0, k = 0; c < c0 + BRUTE_BATCH; c++) {
             if (lens[c] < 2) continue;
-            for (int j = 1; j < lens[c]; j++, row++) brute[c] += tte_logprob(all + (size_t)row * vocab, vocab, cands[c][j]);
+            for (int j = 1; j < lens[c]; j++, row++)
+                brute[c] += tte_logprob(all + (size_t)row * vocab, vocab, cands[c][j]);
             tte_seq_free(e, spans[k++].seq);
         }
         free(all);
@@ -109,8 +114,8 @@ int main(int argc, char **argv) {
     printf("{\"model\":\"%s\",\"threads\":%d,\"trace_tokens\":%d,\"trace_forward_s\":%.2f,\"tree_s\":%.2f,"
            "\"brute_force_s\":%.2f,\"tree_over_trace\":%.3f,\"brute_over_tree\":%.2f,\"positions_brute\":%d,"
            "\"max_abs_logprob_diff\":%.2g}\n",
-           argv[1], threads, trace_len, trace_s, tree_s, brute_s, tree_s / trace_s, brute_s / tree_s, positions_brute,
-           worst);
+           argv[1], threads, trace_len, trace_s, tree_s, brute_s, tree_s / trace_s, brute_s / tree_s,
+           positions_brute, worst);
     for (int c = 0; c < N_CANDS; c++) free(cands[c]);
     free(trace), free(logits), free(seq_logits);
     tte_engine_free(e);

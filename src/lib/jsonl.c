@@ -127,19 +127,21 @@ int tte_jsonl_get_int(tte_jsonl *r, json_t *obj, const char *field, long long *o
     return 0;
 }
 
-int tte_jsonl_get_ids(tte_jsonl *r, json_t *obj, const char *field, int32_t limit, int allow_empty, int32_t **ids,
-                      int *n) {
+int tte_jsonl_get_ids(tte_jsonl *r, json_t *obj, const char *field, int32_t limit, int allow_empty,
+                      int32_t **ids, int *n) {
     json_t *a = json_object_get(obj, field), *v;
     if (!a) return tte_jsonl_fail(r, "field \"%s\": missing", field);
     if (!json_is_array(a)) return tte_jsonl_fail(r, "field \"%s\": must be a list of token ids", field);
-    if (!allow_empty && json_array_size(a) == 0) return tte_jsonl_fail(r, "field \"%s\": must not be empty", field);
+    if (!allow_empty && json_array_size(a) == 0)
+        return tte_jsonl_fail(r, "field \"%s\": must not be empty", field);
     int32_t *out = malloc((json_array_size(a) + 1) * sizeof *out);
     if (!out) return tte_jsonl_fail(r, "field \"%s\": out of memory", field);
     size_t i;
     json_array_foreach(a, i, v) {
         if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) >= limit) {
             free(out);
-            return tte_jsonl_fail(r, "field \"%s\": entry %zu is not a token id below %ld", field, i, (long)limit);
+            return tte_jsonl_fail(r, "field \"%s\": entry %zu is not a token id below %ld", field, i,
+                                  (long)limit);
         }
         out[i] = (int32_t)json_integer_value(v);
     }

@@ -40,8 +40,8 @@ int tte_jsonl_get_string(tte_jsonl *r, json_t *obj, const char *field, const cha
 int tte_jsonl_get_int(tte_jsonl *r, json_t *obj, const char *field, long long *out);
 /* A list of token ids, each in [0, LIMIT): *IDS (malloc'd, the caller frees) and *N set. An empty
  * list is an error unless ALLOW_EMPTY. */
-int tte_jsonl_get_ids(tte_jsonl *r, json_t *obj, const char *field, int32_t limit, int allow_empty, int32_t **ids,
-                      int *n);
+int tte_jsonl_get_ids(tte_jsonl *r, json_t *obj, const char *field, int32_t limit, int allow_empty,
+                      int32_t **ids, int *n);
 
 /* Token ids as a JSON array (new reference). */
 json_t *tte_json_ids(const int32_t *ids, int n);

@@ -31,8 +31,8 @@ int budgets_parse(const char *s, int out[MAX_BUDGETS], char *err, int errlen) {
     for (const char *p = s;; p = end + 1) {
         long v;
         if (n == MAX_BUDGETS || parse_int(p, &end, 1, 1 << 30, &v) || (*end && *end != ',')) {
-            snprintf(err, (size_t)errlen, "'%s' is not A..B or a list of up to %d budgets like 100,300,1000", s,
-                     MAX_BUDGETS);
+            snprintf(err, (size_t)errlen, "'%s' is not A..B or a list of up to %d budgets like 100,300,1000",
+                     s, MAX_BUDGETS);
             return -1;
         }
         if (n > 0 && v <= out[n - 1]) {

@@ -48,7 +48,8 @@ int complete_run(const char *model_dir, tte_tokenizer *tok, const complete_optio
             tte_warn("%s", tte_jsonl_error(in));
             rc = -1;
         } else if ((int)prompt.n + opt->max_tokens > cfg->max_position_embeddings) {
-            tte_jsonl_fail(in, "field \"prompt\": %zu tokens + --max-tokens %d exceed the model's %d positions",
+            tte_jsonl_fail(in,
+                           "field \"prompt\": %zu tokens + --max-tokens %d exceed the model's %d positions",
                            prompt.n, opt->max_tokens, cfg->max_position_embeddings);
             tte_warn("%s", tte_jsonl_error(in));
             rc = -1;
@@ -78,7 +79,8 @@ int complete_run(const char *model_dir, tte_tokenizer *tok, const complete_optio
             json_object_set_new(rec, "ids", tte_json_ids(out.ids, (int)out.n));
             json_object_set_new(rec, "text", json_stringn(text ? text : "", text ? len : 0));
             free(text);
-            if (tte_jsonl_write(stdout, rec) != 0 || fflush(stdout) != 0) rc = -1, tte_warn("<stdout>: write error");
+            if (tte_jsonl_write(stdout, rec) != 0 || fflush(stdout) != 0)
+                rc = -1, tte_warn("<stdout>: write error");
         }
         tte_tokens_free(&prompt);
         tte_tokens_free(&out);

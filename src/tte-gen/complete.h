@@ -13,7 +13,7 @@
 typedef struct {
     int max_tokens;
     sampling_choice sampling;
-    uint64_t seed;         /* each record's rng is seeded from it and the record's line number */
+    uint64_t seed; /* each record's rng is seeded from it and the record's line number */
     int threads;
     const char *device;
 } complete_options;

@@ -31,20 +31,20 @@ typedef struct {
     const tte_config *cfg;
     char model_name[256];
     char model_hash[38];
-    json_t *items;          /* the input records */
-    int32_t **prompts;      /* per item: the templated prompt's ids */
+    json_t *items;     /* the input records */
+    int32_t **prompts; /* per item: the templated prompt's ids */
     int *n_prompt;
     sweep_unit *units;
     int n_units;
-    int *first_unit;        /* per item: its first unit; units of an item are adjacent */
-    int *units_left;        /* per item: units not done */
-    int next_item;          /* first item not written */
+    int *first_unit; /* per item: its first unit; units of an item are adjacent */
+    int *units_left; /* per item: units not done */
+    int next_item;   /* first item not written */
     tte_cache *cache;
     sweep_rules rules;
-    json_t *rules_key;      /* the options that change results, for cache keys */
+    json_t *rules_key; /* the options that change results, for cache keys */
     tte_progress progress;
-    long tokens_done;       /* thinking tokens computed (not from the cache) */
-    int n_todo;             /* units to compute */
+    long tokens_done; /* thinking tokens computed (not from the cache) */
+    int n_todo;       /* units to compute */
     int units_computed;
     int failed;
 } run;
@@ -85,9 +85,11 @@ static int cached_ids(json_t *a, int32_t **ids, int *n) {
 
 /* The cache key of unit U: everything its result depends on. */
 static tte_key unit_key(run *r, const sweep_unit *u) {
-    json_t *k = json_pack("{s:O, s:o, s:I, s:o}", "rules", r->rules_key, "prompt", tte_json_ids(u->prompt, u->n_prompt),
-                          "seed", (json_int_t)u->seed, "budgets", json_array());
-    for (int j = 0; j < u->n_budgets; j++) json_array_append_new(json_object_get(k, "budgets"), json_integer(u->budgets[j]));
+    json_t *k =
+        json_pack("{s:O, s:o, s:I, s:o}", "rules", r->rules_key, "prompt",
+                  tte_json_ids(u->prompt, u->n_prompt), "seed", (json_int_t)u->seed, "budgets", json_array());
+    for (int j = 0; j < u->n_budgets; j++)
+        json_array_append_new(json_object_get(k, "budgets"), json_integer(u->budgets[j]));
     tte_key key = tte_key_of_json(k);
     json_decref(k);
     return key;
@@ -97,9 +99,10 @@ static json_t *unit_to_json(const sweep_unit *u) {
     json_t *results = json_array();
     for (int j = 0; j < u->n_budgets; j++) {
         const sweep_result *s = &u->results[j];
-        json_array_append_new(results, json_pack("{s:i, s:i, s:i, s:i, s:o}", "budget", s->budget, "thinking_tokens",
-                                                 s->thinking_tokens, "continues", s->continues, "ended",
-                                                 (int)s->ended, "answer", tte_json_ids(s->answer, s->n_answer)));
+        json_array_append_new(results,
+                              json_pack("{s:i, s:i, s:i, s:i, s:o}", "budget", s->budget, "thinking_tokens",
+                                        s->thinking_tokens, "continues", s->continues, "ended", (int)s->ended,
+                                        "answer", tte_json_ids(s->answer, s->n_answer)));
     }
     return json_pack("{s:o, s:o}", "thinking", tte_json_ids(u->thinking, u->n_thinking), "results", results);
 }
@@ -117,7 +120,8 @@ static int unit_from_json(sweep_unit *u, json_t *v) {
         res->thinking_tokens = (int)json_integer_value(json_object_get(s, "thinking_tokens"));
         res->continues = (int)json_integer_value(json_object_get(s, "continues"));
         res->ended = (sweep_ended)json_integer_value(json_object_get(s, "ended"));
-        if (res->budget != u->budgets[j] || res->thinking_tokens > u->n_thinking || res->ended > ENDED_GUARD ||
+        if (res->budget != u->budgets[j] || res->thinking_tokens > u->n_thinking ||
+            res->ended > ENDED_GUARD ||
             cached_ids(json_object_get(s, "answer"), &res->answer, &res->n_answer) != 0)
             return -1;
     }
@@ -209,7 +213,8 @@ static int read_items(run *r, tte_jsonl *in, const tte_chat *chat) {
     while ((rc = tte_jsonl_next(in, &rec)) != 0) {
         if (rc < 0) return tte_warn("%s", tte_jsonl_error(in)), -1;
         const char *prompt, *id;
-        if (tte_jsonl_get_string(in, rec, "prompt", &prompt) != 0 || tte_jsonl_get_string(in, rec, "id", &id) != 0) {
+        if (tte_jsonl_get_string(in, rec, "prompt", &prompt) != 0 ||
+            tte_jsonl_get_string(in, rec, "id", &id) != 0) {
             json_decref(rec);
             return tte_warn("%s", tte_jsonl_error(in)), -1;
         }
@@ -224,13 +229,17 @@ static int read_items(run *r, tte_jsonl *in, const tte_chat *chat) {
         if (!text) tte_die("out of memory");
         r->prompts[i] = encode(r->tok, text, &r->n_prompt[i]);
         free(text);
-        int need = r->n_prompt[i] + r->opt->budgets[r->opt->n_budgets - 1] + r->rules.n_end + r->opt->answer_tokens;
+        int need =
+            r->n_prompt[i] + r->opt->budgets[r->opt->n_budgets - 1] + r->rules.n_end + r->opt->answer_tokens;
         if (need > r->cfg->max_position_embeddings) {
             json_decref(rec);
             free(r->prompts[i]); /* run_free frees the prompts of the items read */
-            tte_jsonl_fail(in, "field \"prompt\": %d prompt tokens + budget %d + answer need %d positions, the model "
-                               "has %d", r->n_prompt[i], r->opt->budgets[r->opt->n_budgets - 1], need,
-                           r->cfg->max_position_embeddings);
+            tte_jsonl_fail(
+                in,
+                "field \"prompt\": %d prompt tokens + budget %d + answer need %d positions, the model "
+                "has %d",
+                r->n_prompt[i], r->opt->budgets[r->opt->n_budgets - 1], need,
+                r->cfg->max_position_embeddings);
             return tte_warn("%s", tte_jsonl_error(in)), -1;
         }
         json_array_append_new(r->items, rec);
@@ -268,12 +277,13 @@ static int make_rules(run *r) {
     s->chunk_frac = o->compat_study ? o->chunk_frac : 0;
     s->guard_tokens = STUDY_GUARD_TOKENS;
     s->batch = o->batch;
-    r->rules_key = json_pack("{s:i, s:s, s:o, s:o, s:i, s:b, s:i, s:f, s:f, s:i, s:b, s:f, s:i}", "version", 2, "model",
-                             r->model_hash, "continue", tte_json_ids(s->continue_ids, s->n_continue), "end",
-                             tte_json_ids(s->end_ids, s->n_end), "answer_tokens", s->answer_tokens, "early_stop",
-                             s->allow_early_stop, "max_continues", s->max_continues, "temperature",
-                             s->sampling.temperature, "top_p", s->sampling.top_p, "top_k", s->sampling.top_k,
-                             "independent", o->independent, "chunk_frac", s->chunk_frac, "guard", s->guard_tokens);
+    r->rules_key =
+        json_pack("{s:i, s:s, s:o, s:o, s:i, s:b, s:i, s:f, s:f, s:i, s:b, s:f, s:i}", "version", 2, "model",
+                  r->model_hash, "continue", tte_json_ids(s->continue_ids, s->n_continue), "end",
+                  tte_json_ids(s->end_ids, s->n_end), "answer_tokens", s->answer_tokens, "early_stop",
+                  s->allow_early_stop, "max_continues", s->max_continues, "temperature",
+                  s->sampling.temperature, "top_p", s->sampling.top_p, "top_k", s->sampling.top_k,
+                  "independent", o->independent, "chunk_frac", s->chunk_frac, "guard", s->guard_tokens);
     return 0;
 }
 
@@ -328,8 +338,8 @@ static size_t default_kv_bytes(const run *r) {
     return tte_model_kv_bytes_per_token(r->model) * per_stream * (size_t)(o->batch + 1);
 }
 
-int forcing_run(const char *model_dir, const char *model_name, tte_tokenizer *tok, const tte_chat *chat, const forcing_options *opt,
-                tte_jsonl *in) {
+int forcing_run(const char *model_dir, const char *model_name, tte_tokenizer *tok, const tte_chat *chat,
+                const forcing_options *opt, tte_jsonl *in) {
     run r = {.opt = opt, .tok = tok, .items = json_array()};
     char err[1024];
     int rc = -1;
@@ -363,7 +373,9 @@ int forcing_run(const char *model_dir, const char *model_name, tte_tokenizer *to
     tte_progress_init(&r.progress, opt->progress);
     flush_items(&r);
     if (r.n_todo > 0) {
-        tte_engine_opts eo = {.threads = opt->threads, .backend = opt->device, .kv_bytes = opt->kv_mem ? opt->kv_mem : default_kv_bytes(&r)};
+        tte_engine_opts eo = {.threads = opt->threads,
+                              .backend = opt->device,
+                              .kv_bytes = opt->kv_mem ? opt->kv_mem : default_kv_bytes(&r)};
         tte_engine *e = tte_engine_create(r.model, &eo, err, sizeof err);
         if (!e || sweep_run(e, &r.rules, r.units, r.n_units, unit_done, &r, err, sizeof err) != 0) {
             tte_warn("%s", err);
@@ -374,8 +386,9 @@ int forcing_run(const char *model_dir, const char *model_name, tte_tokenizer *to
     }
     tte_progress_done(&r.progress);
     if (r.progress.enabled)
-        fprintf(stderr, "%s: %d units: %d from the cache, %d computed (%ld thinking tokens) in %.1f s\n", tte_prog,
-                r.n_units, r.n_units - r.n_todo, r.n_todo, r.tokens_done, tte_now() - r.progress.start);
+        fprintf(stderr, "%s: %d units: %d from the cache, %d computed (%ld thinking tokens) in %.1f s\n",
+                tte_prog, r.n_units, r.n_units - r.n_todo, r.n_todo, r.tokens_done,
+                tte_now() - r.progress.start);
     rc = 0;
     if (r.failed || fflush(stdout) != 0) rc = -1, tte_warn("<stdout>: write error");
 out:

@@ -15,28 +15,28 @@
 typedef struct {
     int budgets[MAX_BUDGETS];
     int n_budgets;
-    int samples;                  /* -n */
+    int samples; /* -n */
     uint64_t seed;
     sampling_choice sampling;
     const char *continue_phrase;
     const char *end_thinking;
     int answer_tokens;
     int allow_early_stop;
-    int max_continues;            /* < 0: no limit */
+    int max_continues; /* < 0: no limit */
     int independent;
-    int compat_study;             /* --compat study: the original study's loop (implies independent) */
-    double chunk_frac;            /* --chunk-frac, with --compat study */
+    int compat_study;  /* --compat study: the original study's loop (implies independent) */
+    double chunk_frac; /* --chunk-frac, with --compat study */
     int batch;
     int threads;
-    const char *device;           /* cpu, cuda or auto */
-    size_t kv_mem;                /* bytes; 0: enough for the batch */
+    const char *device; /* cpu, cuda or auto */
+    size_t kv_mem;      /* bytes; 0: enough for the batch */
     int use_cache, refresh;
-    int progress;                 /* force the progress line */
+    int progress; /* force the progress line */
 } forcing_options;
 
 /* Runs the sweep over every item read from IN with the model in MODEL_DIR (named MODEL_NAME in the
- * records), its tokenizer TOK and chat template CHAT (both borrowed), writing records to stdout. Returns 0, or -1 after printing
- * one error line (records already written stay valid). */
+ * records), its tokenizer TOK and chat template CHAT (both borrowed), writing records to stdout. Returns 0,
+ * or -1 after printing one error line (records already written stay valid). */
 int forcing_run(const char *model_dir, const char *model_name, tte_tokenizer *tok, const tte_chat *chat,
                 const forcing_options *opt, tte_jsonl *in);
 

@@ -84,7 +84,7 @@ struct options {
     const char *budgets;       /* --budgets */
     forcing_options forcing;
     complete_options complete;
-    char **inputs;             /* FILE arguments */
+    char **inputs; /* FILE arguments */
     int ninputs;
 };
 
@@ -163,58 +163,122 @@ static struct options parse_options(int argc, char **argv) {
     };
     struct options o = {.mode = MODE_SWEEP};
     forcing_options *f = &o.forcing;
-    *f = (forcing_options){.samples = 1, .sampling = {.temperature = -1, .top_p = -1, .top_k = -1},
+    *f = (forcing_options){.samples = 1,
+                           .sampling = {.temperature = -1, .top_p = -1, .top_k = -1},
                            .continue_phrase = " Hmm, but let me keep thinking...",
-                           .end_thinking = "</think>FINAL ANSWER: \\boxed{", .answer_tokens = 10,
-                           .max_continues = -1, .batch = 32, .use_cache = 1, .chunk_frac = 0.25,
+                           .end_thinking = "</think>FINAL ANSWER: \\boxed{",
+                           .answer_tokens = 10,
+                           .max_continues = -1,
+                           .batch = 32,
+                           .use_cache = 1,
+                           .chunk_frac = 0.25,
                            .device = "auto"};
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":n:", longopts, NULL)) != -1) {
         switch (c) {
-        case OPT_ENCODE: set_mode(&o, MODE_ENCODE, "--encode"); break;
-        case OPT_DECODE: set_mode(&o, MODE_DECODE, "--decode"); break;
+        case OPT_ENCODE:
+            set_mode(&o, MODE_ENCODE, "--encode");
+            break;
+        case OPT_DECODE:
+            set_mode(&o, MODE_DECODE, "--decode");
+            break;
         case OPT_MAX_TOKENS:
             set_mode(&o, MODE_COMPLETE, "--max-tokens");
             o.complete.max_tokens = (int)tte_cli_int("--max-tokens", optarg, 1, 1 << 24);
             break;
-        case OPT_MODEL: o.model = optarg; break;
-        case OPT_CHAT: o.chat = 1; break;
-        case OPT_TEMPLATE: o.template_path = optarg; break;
-        case OPT_SKIP_SPECIAL: o.skip_special = 1; break;
-        case OPT_BUDGETS: o.budgets = optarg; break;
-        case 'n': f->samples = (int)tte_cli_int("-n", optarg, 1, 1 << 20); break;
-        case OPT_SEED: f->seed = (uint64_t)tte_cli_int("--seed", optarg, 0, INT64_MAX); break;
-        case OPT_TEMPERATURE: f->sampling.temperature = tte_cli_double("--temperature", optarg, 0, 100); break;
-        case OPT_TOP_P: f->sampling.top_p = tte_cli_double("--top-p", optarg, 0, 1); break;
-        case OPT_TOP_K: f->sampling.top_k = (int)tte_cli_int("--top-k", optarg, 0, 1 << 30); break;
-        case OPT_GREEDY: f->sampling.greedy = 1; break;
-        case OPT_CONTINUE_PHRASE: f->continue_phrase = optarg; break;
-        case OPT_END_THINKING: f->end_thinking = optarg; break;
-        case OPT_ANSWER_TOKENS: f->answer_tokens = (int)tte_cli_int("--answer-tokens", optarg, 1, 1 << 16); break;
-        case OPT_ALLOW_EARLY_STOP: f->allow_early_stop = 1; break;
-        case OPT_MAX_CONTINUES: f->max_continues = (int)tte_cli_int("--max-continues", optarg, 0, 1 << 30); break;
-        case OPT_INDEPENDENT: f->independent = 1; break;
+        case OPT_MODEL:
+            o.model = optarg;
+            break;
+        case OPT_CHAT:
+            o.chat = 1;
+            break;
+        case OPT_TEMPLATE:
+            o.template_path = optarg;
+            break;
+        case OPT_SKIP_SPECIAL:
+            o.skip_special = 1;
+            break;
+        case OPT_BUDGETS:
+            o.budgets = optarg;
+            break;
+        case 'n':
+            f->samples = (int)tte_cli_int("-n", optarg, 1, 1 << 20);
+            break;
+        case OPT_SEED:
+            f->seed = (uint64_t)tte_cli_int("--seed", optarg, 0, INT64_MAX);
+            break;
+        case OPT_TEMPERATURE:
+            f->sampling.temperature = tte_cli_double("--temperature", optarg, 0, 100);
+            break;
+        case OPT_TOP_P:
+            f->sampling.top_p = tte_cli_double("--top-p", optarg, 0, 1);
+            break;
+        case OPT_TOP_K:
+            f->sampling.top_k = (int)tte_cli_int("--top-k", optarg, 0, 1 << 30);
+            break;
+        case OPT_GREEDY:
+            f->sampling.greedy = 1;
+            break;
+        case OPT_CONTINUE_PHRASE:
+            f->continue_phrase = optarg;
+            break;
+        case OPT_END_THINKING:
+            f->end_thinking = optarg;
+            break;
+        case OPT_ANSWER_TOKENS:
+            f->answer_tokens = (int)tte_cli_int("--answer-tokens", optarg, 1, 1 << 16);
+            break;
+        case OPT_ALLOW_EARLY_STOP:
+            f->allow_early_stop = 1;
+            break;
+        case OPT_MAX_CONTINUES:
+            f->max_continues = (int)tte_cli_int("--max-continues", optarg, 0, 1 << 30);
+            break;
+        case OPT_INDEPENDENT:
+            f->independent = 1;
+            break;
         case OPT_COMPAT:
-            if (strcmp(optarg, "study") != 0) tte_cli_usage("--compat: the only value is 'study', not '%s'", optarg);
+            if (strcmp(optarg, "study") != 0)
+                tte_cli_usage("--compat: the only value is 'study', not '%s'", optarg);
             f->compat_study = f->independent = 1;
             break;
-        case OPT_CHUNK_FRAC: f->chunk_frac = tte_cli_double("--chunk-frac", optarg, 1e-3, 1); break;
-        case OPT_BATCH: f->batch = (int)tte_cli_int("--batch", optarg, 1, 4096); break;
-        case OPT_KV_MEM: f->kv_mem = tte_cli_size("--kv-mem", optarg); break;
-        case OPT_NO_CACHE: f->use_cache = 0; break;
-        case OPT_REFRESH: f->refresh = 1; break;
-        case OPT_PROGRESS: f->progress = 1; break;
-        case OPT_THREADS: f->threads = (int)tte_cli_int("--threads", optarg, 1, 1024); break;
-        case OPT_DEVICE: f->device = tte_cli_device(optarg); break;
-        case OPT_HELP: tte_cli_help(HELP);
-        case OPT_VERSION: tte_cli_version();
-        default: tte_cli_bad_option(c, argv);
+        case OPT_CHUNK_FRAC:
+            f->chunk_frac = tte_cli_double("--chunk-frac", optarg, 1e-3, 1);
+            break;
+        case OPT_BATCH:
+            f->batch = (int)tte_cli_int("--batch", optarg, 1, 4096);
+            break;
+        case OPT_KV_MEM:
+            f->kv_mem = tte_cli_size("--kv-mem", optarg);
+            break;
+        case OPT_NO_CACHE:
+            f->use_cache = 0;
+            break;
+        case OPT_REFRESH:
+            f->refresh = 1;
+            break;
+        case OPT_PROGRESS:
+            f->progress = 1;
+            break;
+        case OPT_THREADS:
+            f->threads = (int)tte_cli_int("--threads", optarg, 1, 1024);
+            break;
+        case OPT_DEVICE:
+            f->device = tte_cli_device(optarg);
+            break;
+        case OPT_HELP:
+            tte_cli_help(HELP);
+        case OPT_VERSION:
+            tte_cli_version();
+        default:
+            tte_cli_bad_option(c, argv);
         }
     }
     if (!o.model) tte_cli_usage("--model DIR is required");
     if (o.chat && o.mode != MODE_ENCODE) tte_cli_usage("--chat goes with --encode");
-    if (o.template_path && !o.chat && o.mode != MODE_SWEEP) tte_cli_usage("--template goes with --chat or a sweep");
+    if (o.template_path && !o.chat && o.mode != MODE_SWEEP)
+        tte_cli_usage("--template goes with --chat or a sweep");
     if (o.skip_special && o.mode != MODE_DECODE) tte_cli_usage("--skip-special goes with --decode");
     if (o.mode == MODE_SWEEP) {
         char err[256];

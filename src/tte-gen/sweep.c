@@ -20,20 +20,20 @@ typedef enum { LANE_PROMPT, LANE_STREAM, LANE_BRANCH } lane_role;
 
 typedef struct {
     lane_role role;
-    int seq;   /* engine sequence */
-    int unit;  /* the unit it serves; for a prompt, the first unit of its item */
+    int seq;          /* engine sequence */
+    int unit;         /* the unit it serves; for a prompt, the first unit of its item */
     int32_t *pending; /* tokens to feed in the next forward call */
     int n_pending, cap_pending;
     tte_rng rng;
     /* prompt */
-    int ready;         /* prefilled: samples may fork it */
-    int forks_left;    /* samples of the item still to fork it */
+    int ready;      /* prefilled: samples may fork it */
+    int forks_left; /* samples of the item still to fork it */
     /* stream */
-    int phrase_pos;    /* next token of the continuation phrase to insert; n_continue: none */
+    int phrase_pos; /* next token of the continuation phrase to insert; n_continue: none */
     int continues;
-    int next_budget;   /* index of the next budget to reach */
-    int chunk_used;    /* --compat study: tokens sampled in the current chunk */
-    int last_phrase;   /* --compat study: trace length where the last phrase went in; -1: none */
+    int next_budget; /* index of the next budget to reach */
+    int chunk_used;  /* --compat study: tokens sampled in the current chunk */
+    int last_phrase; /* --compat study: trace length where the last phrase went in; -1: none */
     /* branch */
     int first_result, end_result; /* the results [first, end) it answers */
     int32_t *answer;
@@ -50,12 +50,12 @@ typedef struct {
     int vocab;
     lane *lanes;
     int n_lanes, cap_lanes;
-    int next_unit;     /* first unit not started */
-    int n_streams;     /* live stream lanes */
-    int *parts_left;   /* per unit: its lanes still running */
+    int next_unit;   /* first unit not started */
+    int n_streams;   /* live stream lanes */
+    int *parts_left; /* per unit: its lanes still running */
     int pages_total, pages_reserved;
-    int *unit_pages;   /* per unit: pages reserved for it */
-    void *scratch;     /* for tte_sample */
+    int *unit_pages; /* per unit: pages reserved for it */
+    void *scratch;   /* for tte_sample */
 } sweep;
 
 static void *xrealloc(void *p, size_t n) {
@@ -172,7 +172,8 @@ static int stream_step(sweep *s, int li, const float *logits, char *err, size_t 
         tok = tte_sample(logits, s->vocab, &r->sampling, &l->rng, s->scratch);
         int stop = contains(r->stop_ids, r->n_stop, tok);
         int insert_phrase = r->chunk_frac > 0 ? chunk_ends(s, l, tok) || stop : stop;
-        if (insert_phrase && r->chunk_frac > 0 && l->last_phrase >= 0 && u->n_thinking - l->last_phrase <= r->guard_tokens) {
+        if (insert_phrase && r->chunk_frac > 0 && l->last_phrase >= 0 &&
+            u->n_thinking - l->last_phrase <= r->guard_tokens) {
             end_thinking_early(s, l, ENDED_GUARD);
             return 0;
         }
@@ -255,12 +256,14 @@ static int admit(sweep *s, char *err, size_t errlen) {
         }
         lane *prompt = NULL;
         for (int i = 0; i < s->n_lanes; i++)
-            if (s->lanes[i].role == LANE_PROMPT && s->units[s->lanes[i].unit].item == u->item) prompt = &s->lanes[i];
+            if (s->lanes[i].role == LANE_PROMPT && s->units[s->lanes[i].unit].item == u->item)
+                prompt = &s->lanes[i];
         int need = s->unit_pages[s->next_unit] = unit_pages(s, u);
         if (!prompt && u->n_prompt > 1) {
             int prompt_pages = pages_for(u->n_prompt);
             if (need + prompt_pages > s->pages_total) {
-                snprintf(err, errlen, "one sample needs %d KV pages of %d tokens, the cache holds %d: raise --kv-mem",
+                snprintf(err, errlen,
+                         "one sample needs %d KV pages of %d tokens, the cache holds %d: raise --kv-mem",
                          need + prompt_pages, TTE_PAGE_TOKENS, s->pages_total);
                 return -1;
             }
@@ -302,8 +305,8 @@ static int admit(sweep *s, char *err, size_t errlen) {
 
 static int compare_int(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
 
-int sweep_run(tte_engine *e, const sweep_rules *rules, sweep_unit *units, int n, sweep_done_fn done, void *ctx,
-              char *err, size_t errlen) {
+int sweep_run(tte_engine *e, const sweep_rules *rules, sweep_unit *units, int n, sweep_done_fn done,
+              void *ctx, char *err, size_t errlen) {
     sweep s = {.e = e, .r = rules, .units = units, .n_units = n, .done = done, .ctx = ctx};
     s.vocab = tte_model_config(tte_engine_model(e))->vocab_size;
     s.pages_total = tte_engine_pages_free(e);
@@ -374,7 +377,8 @@ int sweep_run(tte_engine *e, const sweep_rules *rules, sweep_unit *units, int n,
     while (s.n_lanes) drop_lane(&s, s.n_lanes - 1);
     /* Every fork was freed: a page still taken here is a bookkeeping bug, never silent. */
     if (rc == 0 && tte_engine_pages_free(e) != s.pages_total) {
-        snprintf(err, errlen, "internal: %d KV pages not returned after the sweep", s.pages_total - tte_engine_pages_free(e));
+        snprintf(err, errlen, "internal: %d KV pages not returned after the sweep",
+                 s.pages_total - tte_engine_pages_free(e));
         rc = -1;
     }
     free(s.lanes);

@@ -54,10 +54,10 @@ const char *sweep_ended_name(sweep_ended e);
 /* The outcome at one budget. */
 typedef struct {
     int budget;
-    int thinking_tokens;  /* the budget, or fewer when the model ended its thinking */
-    int continues;        /* continuation phrases inserted before the end of thinking */
+    int thinking_tokens; /* the budget, or fewer when the model ended its thinking */
+    int continues;       /* continuation phrases inserted before the end of thinking */
     sweep_ended ended;
-    int32_t *answer;      /* final answer tokens (malloc'd) */
+    int32_t *answer; /* final answer tokens (malloc'd) */
     int n_answer;
 } sweep_result;
 
@@ -66,12 +66,12 @@ typedef struct {
     int item;              /* units of one item are adjacent and share the prompt */
     const int32_t *prompt; /* the chat-templated prompt (borrowed) */
     int n_prompt;
-    uint64_t seed;         /* the thinking stream's seed; branches derive theirs from it */
-    const int *budgets;    /* this unit's budgets: all of them, or one with --independent */
+    uint64_t seed;      /* the thinking stream's seed; branches derive theirs from it */
+    const int *budgets; /* this unit's budgets: all of them, or one with --independent */
     int n_budgets;
 
     /* Output, filled by the sweep. */
-    int32_t *thinking;     /* the trace to the largest budget reached (malloc'd) */
+    int32_t *thinking; /* the trace to the largest budget reached (malloc'd) */
     int n_thinking;
     sweep_result *results; /* n_budgets entries (malloc'd) */
     int done;
@@ -83,8 +83,8 @@ typedef void (*sweep_done_fn)(void *ctx, int unit);
 /* Runs UNITS[0..n) on E, skipping units whose `done` is already set (taken from a cache). The done
  * callback gets the index into UNITS. Returns 0, or -1 with a message in ERR (an engine error, or a unit that
  * cannot fit in the KV cache even alone). */
-int sweep_run(tte_engine *e, const sweep_rules *rules, sweep_unit *units, int n, sweep_done_fn done, void *ctx,
-              char *err, size_t errlen);
+int sweep_run(tte_engine *e, const sweep_rules *rules, sweep_unit *units, int n, sweep_done_fn done,
+              void *ctx, char *err, size_t errlen);
 
 /* Frees what the sweep allocated in U. */
 void sweep_unit_clear(sweep_unit *u);

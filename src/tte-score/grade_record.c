@@ -108,4 +108,3 @@ int grade_record(tte_jsonl *in, json_t *rec) {
     free(gold);
     return correct;
 }
-

@@ -62,8 +62,10 @@ int logprobs_run(const char *model_dir, int threads, const char *device, tte_jso
         return -1;
     }
     const tte_config *cfg = tte_model_config(m);
-    tte_engine_opts eo = {.threads = threads, .backend = device, .kv_bytes = tte_model_kv_bytes_per_token(m) *
-                                                           (size_t)(cfg->max_position_embeddings + TTE_PAGE_TOKENS)};
+    tte_engine_opts eo = {.threads = threads,
+                          .backend = device,
+                          .kv_bytes = tte_model_kv_bytes_per_token(m) *
+                                      (size_t)(cfg->max_position_embeddings + TTE_PAGE_TOKENS)};
     tte_engine *e = tte_engine_create(m, &eo, err, sizeof err);
     float *logits = malloc((size_t)CHUNK * (size_t)cfg->vocab_size * sizeof *logits);
     int rc = e ? 0 : -1, got;
@@ -97,7 +99,8 @@ int logprobs_run(const char *model_dir, int threads, const char *device, tte_jso
             for (size_t i = 0; i < cont.n; i++) json_array_append_new(a, json_real(lp[i]));
             if (!given_ids) json_object_set_new(rec, "ids", tte_json_ids(cont.ids, (int)cont.n));
             json_object_set_new(rec, "logprobs", a);
-            if (tte_jsonl_write(stdout, rec) != 0 || fflush(stdout) != 0) rc = -1, tte_warn("<stdout>: write error");
+            if (tte_jsonl_write(stdout, rec) != 0 || fflush(stdout) != 0)
+                rc = -1, tte_warn("<stdout>: write error");
         }
         free(lp);
         tte_tokens_free(&prompt);

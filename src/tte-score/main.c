@@ -57,39 +57,81 @@ typedef struct {
 } options;
 
 static options parse_options(int argc, char **argv) {
-    enum { OPT_GRADE_ONLY = 256, OPT_LOGPROBS, OPT_MODEL, OPT_TEMPLATE, OPT_THREADS, OPT_DEVICE, OPT_KV_MEM, OPT_NO_CACHE,
-           OPT_REFRESH, OPT_PROGRESS, OPT_HELP, OPT_VERSION };
+    enum {
+        OPT_GRADE_ONLY = 256,
+        OPT_LOGPROBS,
+        OPT_MODEL,
+        OPT_TEMPLATE,
+        OPT_THREADS,
+        OPT_DEVICE,
+        OPT_KV_MEM,
+        OPT_NO_CACHE,
+        OPT_REFRESH,
+        OPT_PROGRESS,
+        OPT_HELP,
+        OPT_VERSION
+    };
     static const struct option longopts[] = {
-        {"grade-only", no_argument, NULL, OPT_GRADE_ONLY}, {"logprobs", no_argument, NULL, OPT_LOGPROBS},
-        {"model", required_argument, NULL, OPT_MODEL},     {"template", required_argument, NULL, OPT_TEMPLATE},
-        {"threads", required_argument, NULL, OPT_THREADS}, {"kv-mem", required_argument, NULL, OPT_KV_MEM},
+        {"grade-only", no_argument, NULL, OPT_GRADE_ONLY},
+        {"logprobs", no_argument, NULL, OPT_LOGPROBS},
+        {"model", required_argument, NULL, OPT_MODEL},
+        {"template", required_argument, NULL, OPT_TEMPLATE},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"kv-mem", required_argument, NULL, OPT_KV_MEM},
         {"device", required_argument, NULL, OPT_DEVICE},
-        {"no-cache", no_argument, NULL, OPT_NO_CACHE},     {"refresh", no_argument, NULL, OPT_REFRESH},
-        {"progress", no_argument, NULL, OPT_PROGRESS},     {"help", no_argument, NULL, OPT_HELP},
-        {"version", no_argument, NULL, OPT_VERSION},       {NULL, 0, NULL, 0},
+        {"no-cache", no_argument, NULL, OPT_NO_CACHE},
+        {"refresh", no_argument, NULL, OPT_REFRESH},
+        {"progress", no_argument, NULL, OPT_PROGRESS},
+        {"help", no_argument, NULL, OPT_HELP},
+        {"version", no_argument, NULL, OPT_VERSION},
+        {NULL, 0, NULL, 0},
     };
     options o = {.metric = {.device = "auto", .use_cache = 1}};
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         switch (c) {
-        case OPT_GRADE_ONLY: o.grade_only = 1; break;
-        case OPT_LOGPROBS: o.logprobs = 1; break;
-        case OPT_MODEL: o.model = optarg; break;
-        case OPT_TEMPLATE: o.metric.template_path = optarg; break;
-        case OPT_THREADS: o.metric.threads = (int)tte_cli_int("--threads", optarg, 1, 1024); break;
-        case OPT_DEVICE: o.metric.device = tte_cli_device(optarg); break;
-        case OPT_KV_MEM: o.metric.kv_mem = tte_cli_size("--kv-mem", optarg); break;
-        case OPT_NO_CACHE: o.metric.use_cache = 0; break;
-        case OPT_REFRESH: o.metric.refresh = 1; break;
-        case OPT_PROGRESS: o.metric.progress = 1; break;
-        case OPT_HELP: tte_cli_help(help);
-        case OPT_VERSION: tte_cli_version();
-        default: tte_cli_bad_option(c, argv);
+        case OPT_GRADE_ONLY:
+            o.grade_only = 1;
+            break;
+        case OPT_LOGPROBS:
+            o.logprobs = 1;
+            break;
+        case OPT_MODEL:
+            o.model = optarg;
+            break;
+        case OPT_TEMPLATE:
+            o.metric.template_path = optarg;
+            break;
+        case OPT_THREADS:
+            o.metric.threads = (int)tte_cli_int("--threads", optarg, 1, 1024);
+            break;
+        case OPT_DEVICE:
+            o.metric.device = tte_cli_device(optarg);
+            break;
+        case OPT_KV_MEM:
+            o.metric.kv_mem = tte_cli_size("--kv-mem", optarg);
+            break;
+        case OPT_NO_CACHE:
+            o.metric.use_cache = 0;
+            break;
+        case OPT_REFRESH:
+            o.metric.refresh = 1;
+            break;
+        case OPT_PROGRESS:
+            o.metric.progress = 1;
+            break;
+        case OPT_HELP:
+            tte_cli_help(help);
+        case OPT_VERSION:
+            tte_cli_version();
+        default:
+            tte_cli_bad_option(c, argv);
         }
     }
     if (o.grade_only && o.model) tte_cli_usage("--grade-only grades without a model: leave out --model");
-    if (!o.grade_only && !o.model) tte_cli_usage("give --model DIR, or --grade-only to grade without a model");
+    if (!o.grade_only && !o.model)
+        tte_cli_usage("give --model DIR, or --grade-only to grade without a model");
     if (o.logprobs && o.grade_only) tte_cli_usage("--logprobs needs --model, not --grade-only");
     o.files = argv + optind;
     o.nfiles = argc - optind;
@@ -131,7 +173,8 @@ int main(int argc, char **argv) {
     tte_cli_init(argv[0]);
     options o = parse_options(argc, argv);
     char err[1024];
-    if (o.model && tte_hub_resolve(o.model, o.model_dir, sizeof o.model_dir, err, sizeof err) != 0) tte_die("%s", err);
+    if (o.model && tte_hub_resolve(o.model, o.model_dir, sizeof o.model_dir, err, sizeof err) != 0)
+        tte_die("%s", err);
     o.metric.model_dir = o.model_dir;
     tte_jsonl *in = tte_jsonl_open_list(o.files, o.nfiles);
     if (!in) tte_die("out of memory");

@@ -36,16 +36,16 @@ typedef struct {
 } record;
 
 typedef struct {
-    const char *id;    /* borrowed from the first record */
-    json_t *first;     /* the first record, for gold answer, type and choices */
-    int *records;      /* indices into the record array */
+    const char *id; /* borrowed from the first record */
+    json_t *first;  /* the first record, for gold answer, type and choices */
+    int *records;   /* indices into the record array */
     int n_records;
-    char **texts;      /* candidate answers; texts[gold] is the gold answer */
+    char **texts; /* candidate answers; texts[gold] is the gold answer */
     int n_cands, gold;
-    int32_t **ids;     /* each text + "}", tokenised */
+    int32_t **ids; /* each text + "}", tokenised */
     int *lens;
     char set_name[32];
-    char set_key[40];  /* hash of the candidates' ids, for cache keys */
+    char set_key[40]; /* hash of the candidates' ids, for cache keys */
 } item;
 
 typedef struct {
@@ -96,8 +96,9 @@ static int read_record(scorer *s, tte_jsonl *in, json_t *rec, record *r) {
     v = json_object_get(rec, "prompt_tokens");
     if (json_is_integer(v) && json_integer_value(v) != n_prompt) {
         free(thinking), free(prompt_ids);
-        return tte_jsonl_fail(in, "field \"prompt_tokens\": the record has %lld, the chat template gives %d "
-                                  "(give tte-score the model and --template tte-gen had)",
+        return tte_jsonl_fail(in,
+                              "field \"prompt_tokens\": the record has %lld, the chat template gives %d "
+                              "(give tte-score the model and --template tte-gen had)",
                               (long long)json_integer_value(v), n_prompt);
     }
     r->n_context = n_prompt + n_thinking;
@@ -159,7 +160,8 @@ static void make_candidates(scorer *s, item *it) {
             const char *a = s->recs[it->records[k]].answer;
             int seen = !a || !*a;
             for (int c = 0; c < it->n_cands && !seen; c++)
-                seen = strcmp(a, it->texts[c]) == 0 || tte_answer_equal(it->texts[c], a, (tte_answer_type)type);
+                seen =
+                    strcmp(a, it->texts[c]) == 0 || tte_answer_equal(it->texts[c], a, (tte_answer_type)type);
             if (!seen) add_candidate(it, a);
         }
         snprintf(it->set_name, sizeof it->set_name, "answers");
@@ -182,9 +184,11 @@ static void make_candidates(scorer *s, item *it) {
 }
 
 /* Appends TOKENS[0..n) to SEQ in chunks; LOGITS gets the last token's row. */
-static int feed(tte_engine *e, int seq, const int32_t *tokens, int n, float *logits, char *err, size_t errlen) {
+static int feed(tte_engine *e, int seq, const int32_t *tokens, int n, float *logits, char *err,
+                size_t errlen) {
     for (int at = 0; at < n; at += FEED_CHUNK) {
-        tte_span span = {.seq = seq, .tokens = tokens + at, .n_tokens = n - at < FEED_CHUNK ? n - at : FEED_CHUNK};
+        tte_span span = {
+            .seq = seq, .tokens = tokens + at, .n_tokens = n - at < FEED_CHUNK ? n - at : FEED_CHUNK};
         if (tte_engine_forward(e, &span, 1, TTE_LOGITS_LAST, logits, err, errlen) != 0) return -1;
     }
     return 0;
@@ -192,8 +196,8 @@ static int feed(tte_engine *e, int seq, const int32_t *tokens, int n, float *log
 
 static tte_key record_key(const scorer *s, const item *it, const record *r) {
     json_t *k = json_pack("{s:i, s:s, s:o, s:o, s:s}", "version", 1, "model", s->model_hash, "context",
-                          tte_json_ids(r->context, r->n_context), "end", tte_json_ids(r->end, r->n_end), "set",
-                          it->set_key);
+                          tte_json_ids(r->context, r->n_context), "end", tte_json_ids(r->end, r->n_end),
+                          "set", it->set_key);
     tte_key key = tte_key_of_json(k);
     json_decref(k);
     return key;
@@ -229,7 +233,8 @@ static int by_sample_budget(const void *a, const void *b, void *arg) {
 }
 
 /* Scores every record of IT. TRACE is the sequence holding the last context fed (or -1). */
-static int score_item(scorer *s, tte_engine *e, item *it, float *logits, double *lp, char *err, size_t errlen) {
+static int score_item(scorer *s, tte_engine *e, item *it, float *logits, double *lp, char *err,
+                      size_t errlen) {
     qsort_r(it->records, (size_t)it->n_records, sizeof *it->records, by_sample_budget, s->recs);
     int trace = -1, n_trace = 0;
     const int32_t *trace_ids = NULL;
@@ -245,7 +250,8 @@ static int score_item(scorer *s, tte_engine *e, item *it, float *logits, double 
         }
         json_decref(hit);
         /* Extend the trace when this context continues it, else start it again. */
-        if (trace < 0 || n_trace > r->n_context || memcmp(trace_ids, r->context, (size_t)n_trace * sizeof(int32_t))) {
+        if (trace < 0 || n_trace > r->n_context ||
+            memcmp(trace_ids, r->context, (size_t)n_trace * sizeof(int32_t))) {
             tte_seq_free(e, trace);
             trace = tte_seq_new(e), n_trace = 0;
         }
@@ -256,8 +262,8 @@ static int score_item(scorer *s, tte_engine *e, item *it, float *logits, double 
         int forced = tte_seq_fork(e, trace);
         int rc = feed(e, forced, r->end, r->n_end, logits, err, errlen);
         if (rc == 0)
-            rc = tte_candidates_logprob(e, forced, logits, (const int32_t *const *)it->ids, it->lens, it->n_cands, lp,
-                                        err, errlen);
+            rc = tte_candidates_logprob(e, forced, logits, (const int32_t *const *)it->ids, it->lens,
+                                        it->n_cands, lp, err, errlen);
         tte_seq_free(e, forced);
         if (rc != 0) return tte_seq_free(e, trace), -1;
         set_fields(it, r, lp);
@@ -278,7 +284,8 @@ static int score_item(scorer *s, tte_engine *e, item *it, float *logits, double 
 static size_t default_kv_bytes(const scorer *s) {
     int longest = 0, nodes = 0;
     for (int i = 0; i < s->n_recs; i++)
-        if (s->recs[i].n_context + s->recs[i].n_end > longest) longest = s->recs[i].n_context + s->recs[i].n_end;
+        if (s->recs[i].n_context + s->recs[i].n_end > longest)
+            longest = s->recs[i].n_context + s->recs[i].n_end;
     for (int i = 0; i < s->n_items; i++) {
         int n = 0;
         for (int c = 0; c < s->items[i].n_cands; c++) n += s->items[i].lens[c];
@@ -343,7 +350,9 @@ int metric_run(const metric_options *o, tte_jsonl *in) {
         make_candidates(&s, &s.items[i]);
         if (s.items[i].n_cands > most_cands) most_cands = s.items[i].n_cands;
     }
-    tte_engine_opts eo = {.threads = o->threads, .backend = o->device, .kv_bytes = o->kv_mem ? o->kv_mem : default_kv_bytes(&s)};
+    tte_engine_opts eo = {.threads = o->threads,
+                          .backend = o->device,
+                          .kv_bytes = o->kv_mem ? o->kv_mem : default_kv_bytes(&s)};
     if (!(e = tte_engine_create(s.model, &eo, err, sizeof err))) goto fail;
     logits = malloc((size_t)s.vocab * sizeof *logits);
     lp = malloc((size_t)most_cands * sizeof *lp);

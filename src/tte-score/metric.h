@@ -30,7 +30,7 @@ typedef struct {
     const char *template_path; /* --template, or NULL for the model's chat template */
     int threads;
     const char *device; /* cpu, cuda or auto */
-    size_t kv_mem; /* 0: enough for the longest record and the largest solution set */
+    size_t kv_mem;      /* 0: enough for the longest record and the largest solution set */
     int use_cache, refresh, progress;
 } metric_options;
 

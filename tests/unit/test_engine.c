@@ -277,7 +277,9 @@ Test(engine_invariance, kv_full_is_an_error_not_a_crash) {
  * batches; the reference prompts are small enough for the f32 matrix-vector kernel, so this is
  * loose). Skipped, saying so, where there is no GPU or no CUDA build. */
 Test(engine_cuda, reference_goldens_on_the_gpu) {
-    if (!tte_gpu_present()) cr_skip_test("no CUDA GPU here: the CUDA engine was built (if nvcc was found) but not run");
-    const char *names[] = {"qwen2-f32", "qwen3-f32", "llama-f32", "qwen2-bf16", "qwen3-bf16", "llama-bf16", "llama-f16"};
+    if (!tte_gpu_present())
+        cr_skip_test("no CUDA GPU here: the CUDA engine was built (if nvcc was found) but not run");
+    const char *names[] = {"qwen2-f32",  "qwen3-f32",  "llama-f32", "qwen2-bf16",
+                           "qwen3-bf16", "llama-bf16", "llama-f16"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) check_reference_on(names[i], 2e-2, "cuda");
 }

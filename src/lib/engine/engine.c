@@ -5,11 +5,11 @@
 
 #include "engine/backend.h"
 
+#include <dlfcn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dlfcn.h>
 #include <unistd.h>
 
 typedef struct {
@@ -54,15 +54,17 @@ static void load_cuda_plugin(void) {
     for (int i = 0; !h && i < 3; i++) {
         if (i == 2) snprintf(path, sizeof path, "%s/../lib/tte/libtte-cuda.so", exe), tries[2] = path;
         if (tries[i] && access(tries[i], F_OK) == 0 && !(h = dlopen(tries[i], RTLD_NOW | RTLD_LOCAL)))
-            snprintf(load_error, sizeof load_error, "cannot load the CUDA engine %.200s: %.250s", tries[i], dlerror());
+            snprintf(load_error, sizeof load_error, "cannot load the CUDA engine %.200s: %.250s", tries[i],
+                     dlerror());
         if (env && !h && !load_error[0])
             snprintf(load_error, sizeof load_error, "TTE_CUDA_LIB: %.400s does not exist", env);
         if (env) break; /* an explicit path is the only one tried */
     }
     if (!h) {
         if (!load_error[0])
-            snprintf(load_error, sizeof load_error, "this build of tte has no CUDA engine (libtte-cuda.so is built "
-                                                    "where nvcc is found)");
+            snprintf(load_error, sizeof load_error,
+                     "this build of tte has no CUDA engine (libtte-cuda.so is built "
+                     "where nvcc is found)");
         return;
     }
     cuda_plugin = dlsym(h, "tte_backend_cuda");
