@@ -36,7 +36,11 @@ endif
 # is found (on PATH, or where the CUDA Toolkit installs itself). The engine loads it only for
 # --device cuda (or auto, on a machine with a GPU), so the tools never load the CUDA libraries
 # otherwise, and a build without nvcc is the same build minus the plug-in.
+# (Not in the sanitizer build: nvcc's objects are not instrumented anyway.)
 NVCC ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
+ifeq ($(SAN),1)
+NVCC :=
+endif
 ifneq ($(NVCC),)
 CUDA_HOME := $(patsubst %/bin/nvcc,%,$(NVCC))
 CUDA_ARCH := -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=[sm_90,compute_90]
@@ -101,7 +105,8 @@ tokenizer-fixtures:
 unit: tokenizer-fixtures $(TEST_BIN) $(CUDA_LIB)
 	@set -e; for t in $(TEST_BIN); do TTE_SHARE=$(CURDIR)/share $(if $(CUDA_LIB),TTE_CUDA_LIB=$(CURDIR)/$(CUDA_LIB)) \
 	  $$t --jobs 2 --short-filename; done
-	@if [ -z "$(NVCC)" ]; then echo "GPU tests SKIPPED: nvcc not found, the CUDA engine was not built"; \
+	@if [ "$(SAN)" = 1 ]; then echo "GPU tests SKIPPED in the sanitizer build (it has no CUDA engine)"; \
+	 elif [ -z "$(NVCC)" ]; then echo "GPU tests SKIPPED: nvcc not found, the CUDA engine was not built"; \
 	 elif [ ! -e /dev/nvidiactl ]; then echo "GPU tests SKIPPED: no NVIDIA GPU here (the CUDA engine was built, not run)"; fi
 
 # The unit and CLI tests again, with every tool and test built with ASan and UBSan.
