@@ -195,9 +195,10 @@ static int feed(tte_engine *e, int seq, const int32_t *tokens, int n, float *log
 }
 
 static tte_key record_key(const scorer *s, const item *it, const record *r) {
-    json_t *k = json_pack("{s:i, s:s, s:o, s:o, s:s}", "version", 1, "model", s->model_hash, "context",
-                          tte_json_ids(r->context, r->n_context), "end", tte_json_ids(r->end, r->n_end),
-                          "set", it->set_key);
+    json_t *k =
+        json_pack("{s:i, s:s, s:s, s:o, s:o, s:s}", "version", 1, "model", s->model_hash, "device",
+                  tte_device_resolve(s->opt->device), "context", tte_json_ids(r->context, r->n_context),
+                  "end", tte_json_ids(r->end, r->n_end), "set", it->set_key);
     tte_key key = tte_key_of_json(k);
     json_decref(k);
     return key;

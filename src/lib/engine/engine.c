@@ -82,6 +82,12 @@ int tte_gpu_present(void) {
     return cuda_plugin && cuda_device_count() > 0;
 }
 
+const char *tte_device_resolve(const char *device) {
+    if (device && strcmp(device, "cuda") == 0) return "cuda";
+    if (device && strcmp(device, "auto") == 0 && tte_gpu_present()) return "cuda";
+    return "cpu";
+}
+
 /* The backend for a --device name: cpu, cuda or auto (NULL: cpu). */
 static const tte_backend *tte_backend_named(const char *name, char *err, size_t errlen) {
     if (!name || strcmp(name, "cpu") == 0) return &tte_backend_cpu;

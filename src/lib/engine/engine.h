@@ -53,6 +53,9 @@ typedef struct tte_engine tte_engine;
 
 /* Whether this build has the CUDA engine and the machine a GPU. */
 int tte_gpu_present(void);
+/* The backend a --device name runs on: "cpu" or "cuda" ("auto" decided; NULL is "cpu"). Results
+ * differ in their rounding between the two, so caches keep them apart. */
+const char *tte_device_resolve(const char *device);
 
 /* Creates an engine over M (borrowed: M must outlive the engine). NULL with a message on failure. */
 tte_engine *tte_engine_create(const tte_model *m, const tte_engine_opts *opts, char *err, size_t errlen);
