@@ -64,7 +64,7 @@ int complete_run(const char *model_dir, tte_tokenizer *tok, const complete_optio
                 rc = -1;
                 break;
             }
-            int32_t tok_id = tte_sample(logits, cfg->vocab_size, &sampling, &rng, scratch);
+            int32_t tok_id = tte_sample(logits, sampling_vocab(cfg, tok), &sampling, &rng, scratch);
             int is_eos = 0;
             for (int k = 0; k < cfg->n_eos; k++) is_eos |= cfg->eos[k] == tok_id;
             if (is_eos) break;

@@ -274,17 +274,18 @@ static int make_rules(run *r) {
     s->allow_early_stop = o->allow_early_stop;
     s->max_continues = o->max_continues;
     s->sampling = sampling_resolve(&o->sampling, r->cfg);
+    s->sample_vocab = sampling_vocab(r->cfg, r->tok);
     s->chunk_frac = o->compat_study ? o->chunk_frac : 0;
     s->guard_tokens = STUDY_GUARD_TOKENS;
     s->batch = o->batch;
     r->rules_key =
-        json_pack("{s:i, s:s, s:s, s:o, s:o, s:i, s:b, s:i, s:f, s:f, s:i, s:b, s:f, s:i}", "version", 2,
-                  "model", r->model_hash, "device", tte_device_resolve(o->device), "continue",
-                  tte_json_ids(s->continue_ids, s->n_continue), "end", tte_json_ids(s->end_ids, s->n_end),
-                  "answer_tokens", s->answer_tokens, "early_stop", s->allow_early_stop, "max_continues",
-                  s->max_continues, "temperature", s->sampling.temperature, "top_p", s->sampling.top_p,
-                  "top_k", s->sampling.top_k, "independent", o->independent, "chunk_frac", s->chunk_frac,
-                  "guard", s->guard_tokens);
+        json_pack("{s:i, s:s, s:s, s:i, s:o, s:o, s:i, s:b, s:i, s:f, s:f, s:i, s:b, s:f, s:i}", "version", 2,
+                  "model", r->model_hash, "device", tte_device_resolve(o->device), "sample_vocab",
+                  s->sample_vocab, "continue", tte_json_ids(s->continue_ids, s->n_continue), "end",
+                  tte_json_ids(s->end_ids, s->n_end), "answer_tokens", s->answer_tokens, "early_stop",
+                  s->allow_early_stop, "max_continues", s->max_continues, "temperature",
+                  s->sampling.temperature, "top_p", s->sampling.top_p, "top_k", s->sampling.top_k,
+                  "independent", o->independent, "chunk_frac", s->chunk_frac, "guard", s->guard_tokens);
     return 0;
 }
 

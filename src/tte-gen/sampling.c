@@ -8,3 +8,8 @@ tte_sampling sampling_resolve(const sampling_choice *c, const tte_config *cfg) {
     s.top_k = c->top_k >= 0 ? c->top_k : cfg->top_k;
     return s;
 }
+
+int sampling_vocab(const tte_config *cfg, const tte_tokenizer *tok) {
+    int n = (int)tte_tokenizer_vocab_size(tok);
+    return n < cfg->vocab_size ? n : cfg->vocab_size;
+}

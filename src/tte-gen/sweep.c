@@ -169,7 +169,7 @@ static int stream_step(sweep *s, int li, const float *logits, char *err, size_t 
     if (l->phrase_pos < r->n_continue) {
         tok = r->continue_ids[l->phrase_pos++];
     } else {
-        tok = tte_sample(logits, s->vocab, &r->sampling, &l->rng, s->scratch);
+        tok = tte_sample(logits, r->sample_vocab, &r->sampling, &l->rng, s->scratch);
         int stop = contains(r->stop_ids, r->n_stop, tok);
         int insert_phrase = r->chunk_frac > 0 ? chunk_ends(s, l, tok) || stop : stop;
         if (insert_phrase && r->chunk_frac > 0 && l->last_phrase >= 0 &&
@@ -218,7 +218,7 @@ static int stream_step(sweep *s, int li, const float *logits, char *err, size_t 
 /* One final-answer token for the branch in lane L. Returns 1 when the branch is finished. */
 static int branch_step(sweep *s, lane *l, const float *logits) {
     const sweep_rules *r = s->r;
-    int32_t tok = tte_sample(logits, s->vocab, &r->sampling, &l->rng, s->scratch);
+    int32_t tok = tte_sample(logits, r->sample_vocab, &r->sampling, &l->rng, s->scratch);
     int finished = contains(r->eos_ids, r->n_eos, tok);
     if (!finished) {
         l->answer[l->n_answer++] = tok;

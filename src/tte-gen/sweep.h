@@ -44,7 +44,9 @@ typedef struct {
     double chunk_frac;
     int guard_tokens;
     tte_sampling sampling;
-    int batch; /* most sequences in one forward call */
+    int sample_vocab; /* tokens are drawn from ids [0, sample_vocab): those the tokenizer has (a
+                       * model's embedding table is often padded beyond them) */
+    int batch;        /* most sequences in one forward call */
 } sweep_rules;
 
 /* How the thinking at a budget ended (the record's "ended"). */
