@@ -85,7 +85,8 @@ grep -q "0 from the cache, 16 computed" "$TMP/err" || fail "--refresh used the c
 tte-fetch arith --count 24 --seed 3 >"$TMP/many"
 gen --budgets 3..7 -n 4 --no-cache <"$TMP/many" >"$TMP/full"
 export TTE_CACHE="$TMP/cache-kill"
-gen --budgets 3..7 -n 4 --batch 1 <"$TMP/many" >"$TMP/partial" &
+# (tte-gen itself in the background, not the gen function: $! must be the process killed)
+tte-gen --model "$MODEL" --budgets 3..7 -n 4 --batch 1 <"$TMP/many" >"$TMP/partial" &
 pid=$!
 while kill -0 $pid 2>/dev/null && [ "$(wc -l <"$TMP/partial")" -lt 5 ]; do sleep 0.02; done
 kill -9 $pid 2>/dev/null || fail "the run finished before it could be killed"
