@@ -37,9 +37,10 @@ static void vmessage(const char *fmt, va_list ap) {
 noreturn void tte_cli_usage(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    vmessage(fmt, ap);
+    fprintf(stderr, "%s: ", tte_prog);
+    vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "Try '%s --help'.\n", tte_prog);
+    fprintf(stderr, " (see %s --help)\n", tte_prog);
     exit(TTE_EXIT_USAGE);
 }
 
@@ -59,9 +60,18 @@ void tte_warn(const char *fmt, ...) {
 }
 
 noreturn void tte_cli_bad_option(int c, char *const argv[]) {
+    /* A bad short option may sit inside a cluster (-xvf), which argv[optind - 1] need not be;
+     * optopt names it. A bad long option has optopt 0 or its code, and argv[optind - 1] is it. */
     const char *arg = argv[optind - 1];
-    if (c == ':') tte_cli_usage("option '%s' needs a value", arg);
-    tte_cli_usage("unknown option '%s'", arg);
+    int is_long = strncmp(arg, "--", 2) == 0;
+    if (c == ':') {
+        if (is_long) tte_cli_usage("option '%s' needs a value", arg);
+        tte_cli_usage("option '-%c' needs a value", optopt);
+    }
+    if (is_long && optopt && strchr(arg, '='))
+        tte_cli_usage("option '%.*s' takes no value", (int)(strchr(arg, '=') - arg), arg);
+    if (is_long || !optopt) tte_cli_usage("unknown option '%s'", arg);
+    tte_cli_usage("unknown option '-%c'", optopt);
 }
 
 long long tte_cli_int(const char *option, const char *value, long long min, long long max) {

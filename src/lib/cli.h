@@ -21,7 +21,7 @@ void tte_cli_init(const char *prog);
 noreturn void tte_cli_help(const char *help);
 /* Prints "PROG VERSION" and exits 0. */
 noreturn void tte_cli_version(void);
-/* "PROG: message" and "Try 'PROG --help'." on stderr, exit 2. */
+/* "PROG: message (see PROG --help)", one line on stderr, exit 2. */
 noreturn void tte_cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "PROG: message" on stderr, exit 1. */
 noreturn void tte_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -29,8 +29,8 @@ noreturn void tte_die(const char *fmt, ...) __attribute__((format(printf, 1, 2))
 void tte_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* The usage error for getopt_long's return C of ':' (a value is missing) or '?' (unknown option).
- * Tools call getopt_long with an option string starting with ':' and opterr = 0, so that this one
- * message is the only one. */
+ * getopt_long must run with an option string starting with ':' and opterr = 0, so that this one
+ * message is the only one; options.h does both. */
 noreturn void tte_cli_bad_option(int c, char *const argv[]);
 
 /* Option value parsers: a bad value is a usage error naming OPTION. */
