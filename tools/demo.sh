@@ -27,8 +27,8 @@ stage $OUT/generations.jsonl tte-gen --model $MODEL --budgets 3..8 -n 4 $OUT/ite
 stage $OUT/scored.jsonl tte-score --model $MODEL $OUT/generations.jsonl
 stage $OUT/fits.jsonl tte-fit --metric correct,p_gold_norm $OUT/scored.jsonl
 stage $OUT/curves.gp tte-plot --figure curves \
-    -o $OUT/curves.png $OUT/fits.jsonl
-stage $OUT/discrete-vs-continuous.gp tte-plot --figure discrete-vs-continuous -o $OUT/discrete-vs-continuous.png \
+    --image $OUT/curves.png $OUT/fits.jsonl
+stage $OUT/discrete-vs-continuous.gp tte-plot --figure discrete-vs-continuous --image $OUT/discrete-vs-continuous.png \
     $OUT/fits.jsonl
 gnuplot $OUT/curves.gp
 gnuplot $OUT/discrete-vs-continuous.gp

@@ -83,6 +83,18 @@ long long tte_cli_int(const char *option, const char *value, long long min, long
     return v;
 }
 
+void tte_cli_range(const char *option, const char *value, long long min, long long max, long long *a,
+                   long long *b) {
+    const char *dots = strstr(value, "..");
+    if (!dots) tte_cli_usage("%s: '%s' is not a range A..B", option, value);
+    char start[64];
+    if ((size_t)(dots - value) >= sizeof start) tte_cli_usage("%s: '%s' is not a range A..B", option, value);
+    snprintf(start, sizeof start, "%.*s", (int)(dots - value), value);
+    if (*start) *a = tte_cli_int(option, start, min, max);
+    if (dots[2]) *b = tte_cli_int(option, dots + 2, min, max);
+    if (*a > *b) tte_cli_usage("%s: start %lld is after end %lld", option, *a, *b);
+}
+
 const char *tte_cli_device(const char *value) {
     if (strcmp(value, "cpu") && strcmp(value, "cuda") && strcmp(value, "auto"))
         tte_cli_usage("--device: '%s' is not cpu, cuda or auto", value);

@@ -36,6 +36,10 @@ noreturn void tte_cli_bad_option(int c, char *const argv[]);
 /* Option value parsers: a bad value is a usage error naming OPTION. */
 long long tte_cli_int(const char *option, const char *value, long long min, long long max);
 double tte_cli_double(const char *option, const char *value, double min, double max);
+/* A range "A..B" of integers in [MIN, MAX], A <= B, into *A and *B. An end left out ("A..", "..B")
+ * keeps the value *A or *B had. Every range option of every tool is written this way. */
+void tte_cli_range(const char *option, const char *value, long long min, long long max, long long *a,
+                   long long *b);
 /* A --device value: cpu, cuda or auto (returned as given). */
 const char *tte_cli_device(const char *value);
 /* A memory size: bytes with an optional K, M or G suffix (powers of 1024), like 512M or 4G. */

@@ -1,5 +1,4 @@
 /* tte-fetch: emit benchmark items as JSON lines (the "item" records of man/tte.7). */
-#include <getopt.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,6 +9,8 @@
 #include "cli.h"
 #include "datasets.h"
 #include "jsonl.h"
+#include "options.h"
+#include "outfile.h"
 #include "rng.h"
 #include "userfile.h"
 
@@ -21,7 +22,7 @@ static const char HELP[] =
     "  --list                  list the built-in datasets and exit\n"
     "  --prompt-style STYLE    'study' (default: the original study's wording) or 'plain'\n"
     "  --limit N               at most N items (after the options below)\n"
-    "  --range A:B             items A to B-1 (either end may be left out)\n"
+    "  --range A..B            items A to B-1 (either end may be left out)\n"
     "  --shard K/N             every N-th item starting at K (0 <= K < N), for clusters\n"
     "  --shuffle SEED          shuffle the items first, reproducibly\n"
     "  --skip-bad              skip bad records (counted on stderr) instead of stopping\n"
@@ -36,11 +37,8 @@ static const char HELP[] =
     "  --choices-field F       field with the options: makes items multiple choice\n"
     "  --id-field F            field with the item id (default: DATASET/INDEX)\n"
     "  --answer-type T         integer, number or latex (default: inferred from each answer)\n"
-    "  --dataset NAME          dataset name (default: the file's base name)\n"
-    "\n"
-    "  --help                  show this help and exit\n"
-    "  --version               show the version and exit\n"
-    "\n"
+    "  --dataset NAME          dataset name (default: the file's base name)\n";
+static const char HELP_TAIL[] =
     "Selection happens in this order: --shuffle, --range, --shard, --limit.\n"
     "Exit status: 0 ok, 1 bad input, 2 usage error. See tte-fetch(1) and tte(7).\n";
 
@@ -55,29 +53,12 @@ static void shuffle(json_t *items, uint64_t seed) {
     }
 }
 
-static void parse_range(const char *s, long *from, long *to) {
-    char *colon = strchr(s, ':');
-    if (!colon) tte_cli_usage("--range: '%s' is not A:B", s);
-    *colon = 0;
-    if (*s) *from = (long)tte_cli_int("--range", s, 0, LONG_MAX);
-    if (colon[1]) *to = (long)tte_cli_int("--range", colon + 1, 0, LONG_MAX);
-    if (*from > *to) tte_cli_usage("--range: start %ld is after end %ld", *from, *to);
-}
-
 static void parse_shard(const char *s, long *k, long *n) {
     char *slash = strchr(s, '/');
     if (!slash) tte_cli_usage("--shard: '%s' is not K/N", s);
     *slash = 0;
     *n = (long)tte_cli_int("--shard", slash + 1, 1, LONG_MAX);
     *k = (long)tte_cli_int("--shard", s, 0, *n - 1);
-}
-
-static void parse_terms(const char *s, arith_options *opt) {
-    char *dots = strstr(s, "..");
-    if (!dots) tte_cli_usage("--terms: '%s' is not A..B", s);
-    *dots = 0;
-    opt->min_terms = (int)tte_cli_int("--terms", s, 1, ARITH_MAX_TERMS);
-    opt->max_terms = (int)tte_cli_int("--terms", dots + 2, opt->min_terms, ARITH_MAX_TERMS);
 }
 
 int main(int argc, char **argv) {
@@ -99,9 +80,7 @@ int main(int argc, char **argv) {
         OPT_SEED,
         OPT_COUNT,
         OPT_TERMS,
-        OPT_MAXVAL,
-        OPT_HELP,
-        OPT_VERSION
+        OPT_MAXVAL
     };
     static const struct option options[] = {{"list", no_argument, 0, OPT_LIST},
                                             {"prompt-style", required_argument, 0, OPT_STYLE},
@@ -120,18 +99,18 @@ int main(int argc, char **argv) {
                                             {"count", required_argument, 0, OPT_COUNT},
                                             {"terms", required_argument, 0, OPT_TERMS},
                                             {"max-value", required_argument, 0, OPT_MAXVAL},
-                                            {"help", no_argument, 0, OPT_HELP},
-                                            {"version", no_argument, 0, OPT_VERSION},
                                             {0, 0, 0, 0}};
+    tte_opts spec = {.common = TTE_OPT_OUTPUT, .longopts = options, .help = HELP, .help_tail = HELP_TAIL};
+    tte_common com = tte_common_defaults();
     prompt_style style = PROMPT_STUDY;
-    long limit = -1, from = 0, to = LONG_MAX, shard_k = 0, shard_n = 1;
+    long long from = 0, to = LLONG_MAX;
+    long limit = -1, shard_k = 0, shard_n = 1;
     int skip_bad = 0, shuffled = 0;
     uint64_t seed = 0;
     arith_options aopt = {.seed = 0, .count = 200, .min_terms = 2, .max_terms = 12, .max_value = 9};
     userfile_options uopt = {.problem_field = "problem", .answer_field = "answer"};
     int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+    while ((c = tte_opts_next(&spec, &com, argc, argv)) != -1) {
         switch (c) {
         case OPT_LIST:
             dataset_list(stdout);
@@ -148,7 +127,7 @@ int main(int argc, char **argv) {
             limit = (long)tte_cli_int("--limit", optarg, 0, LONG_MAX);
             break;
         case OPT_RANGE:
-            parse_range(optarg, &from, &to);
+            tte_cli_range("--range", optarg, 0, LLONG_MAX, &from, &to);
             break;
         case OPT_SHARD:
             parse_shard(optarg, &shard_k, &shard_n);
@@ -185,18 +164,15 @@ int main(int argc, char **argv) {
         case OPT_COUNT:
             aopt.count = (long)tte_cli_int("--count", optarg, 0, 100000000);
             break;
-        case OPT_TERMS:
-            parse_terms(optarg, &aopt);
+        case OPT_TERMS: {
+            long long lo = aopt.min_terms, hi = aopt.max_terms;
+            tte_cli_range("--terms", optarg, 1, ARITH_MAX_TERMS, &lo, &hi);
+            aopt.min_terms = (int)lo, aopt.max_terms = (int)hi;
             break;
+        }
         case OPT_MAXVAL:
             aopt.max_value = (int)tte_cli_int("--max-value", optarg, 1, 1000000);
             break;
-        case OPT_HELP:
-            tte_cli_help(HELP);
-        case OPT_VERSION:
-            tte_cli_version();
-        default:
-            tte_cli_bad_option(c, argv);
         }
     }
     if (optind != argc - 1)
@@ -227,14 +203,22 @@ int main(int argc, char **argv) {
     }
     if (skipped) tte_warn("skipped %ld bad record%s", skipped, skipped == 1 ? "" : "s");
 
+    tte_outfile out;
+    if (tte_outfile_open(&out, com.output, err, sizeof err) != 0) tte_die("%s", err);
     if (shuffled) shuffle(items, seed);
-    long n = (long)json_array_size(items), written = 0;
-    for (long i = from; i < n && i < to && (limit < 0 || written < limit); i++) {
+    long long n = (long long)json_array_size(items);
+    long written = 0;
+    int wrc = 0;
+    for (long long i = from; i < n && i < to && (limit < 0 || written < limit) && wrc == 0; i++) {
         if ((i - from) % shard_n != shard_k) continue;
-        if (tte_jsonl_write(stdout, json_array_get(items, (size_t)i)) != 0) break;
+        wrc = tte_jsonl_write(out.f, json_array_get(items, (size_t)i));
         written++;
     }
     json_decref(items);
-    if (fflush(stdout) != 0 || ferror(stdout)) tte_die("<stdout>: write error");
+    if (wrc != 0) {
+        tte_outfile_abort(&out);
+        tte_die("%s: write error", com.output ? com.output : "<stdout>");
+    }
+    if (tte_outfile_commit(&out, err, sizeof err) != 0) tte_die("%s", err);
     return TTE_EXIT_OK;
 }

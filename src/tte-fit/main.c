@@ -6,11 +6,11 @@
 #include "cli.h"
 #include "data.h"
 #include "jsonl.h"
+#include "options.h"
 #include "outfile.h"
 #include "report.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,17 +19,17 @@ static const char help[] =
     "Fit scaling curves and score emergence from scored records (tte-score's output) in FILEs\n"
     "(or standard input; '-' is standard input). Writes JSON lines; see tte-fit(1).\n"
     "\n"
-    "  --by FIELD,...     group records by these fields (default: model,dataset)\n"
-    "  --metric M,...     correct, p_gold_norm, p_gold, neg_entropy (default: all four)\n"
-    "  --bootstrap N      percentile-bootstrap resamples over items per budget (default 1000; 0: none)\n"
-    "  --seed S           seed of the bootstrap (default 1)\n"
-    "  --level L          coverage of the bootstrap band (default 0.95)\n"
-    "  --legacy           the study's legacy scores: median-squared breakthroughness, unweighted skew\n"
-    "  --top K            item records: only the K most emergent per group and metric (default: all)\n"
-    "  -o, --output FILE  write to FILE, replaced only when complete (default: standard output)\n"
-    "  --help             show this help and exit\n"
-    "  --version          show the version and exit\n"
-    "\n"
+    "  --by FIELD,...          group records by these fields (default: model,dataset)\n"
+    "  --metric M,...          correct, p_gold_norm, p_gold, neg_entropy (default: all four)\n"
+    "  --bootstrap N           percentile-bootstrap resamples over items per budget (default 1000;\n"
+    "                          0: none)\n"
+    "  --seed S                seed of the bootstrap (default 1)\n"
+    "  --level L               coverage of the bootstrap band (default 0.95)\n"
+    "  --legacy                the study's legacy scores: median-squared breakthroughness,\n"
+    "                          unweighted skew\n"
+    "  --top K                 item records: only the K most emergent per group and metric\n"
+    "                          (default: all)\n";
+static const char help_tail[] =
     "Exit status: 0 success, 1 bad input (FILE:LINE: message) or failure, 2 usage error.\n";
 
 /* Splits a comma-separated list into a new array of new strings. */
@@ -54,21 +54,10 @@ int main(int argc, char **argv) {
     tte_cli_init(argv[0]);
     fit_options o = {.bootstrap = 1000, .seed = 1, .level = 0.95};
     for (int m = 0; m < NMETRICS; m++) o.metric[m] = 1;
-    const char *output = NULL;
     fitdata d = {0};
     d.by = split_list("--by", "model,dataset", &d.nby);
 
-    enum {
-        OPT_BY = 256,
-        OPT_METRIC,
-        OPT_BOOTSTRAP,
-        OPT_SEED,
-        OPT_LEVEL,
-        OPT_LEGACY,
-        OPT_TOP,
-        OPT_HELP,
-        OPT_VERSION
-    };
+    enum { OPT_BY = 256, OPT_METRIC, OPT_BOOTSTRAP, OPT_SEED, OPT_LEVEL, OPT_LEGACY, OPT_TOP };
     static const struct option options[] = {
         {"by", required_argument, NULL, OPT_BY},
         {"metric", required_argument, NULL, OPT_METRIC},
@@ -77,14 +66,12 @@ int main(int argc, char **argv) {
         {"level", required_argument, NULL, OPT_LEVEL},
         {"legacy", no_argument, NULL, OPT_LEGACY},
         {"top", required_argument, NULL, OPT_TOP},
-        {"output", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, OPT_HELP},
-        {"version", no_argument, NULL, OPT_VERSION},
         {NULL, 0, NULL, 0},
     };
+    tte_opts spec = {.common = TTE_OPT_OUTPUT, .longopts = options, .help = help, .help_tail = help_tail};
+    tte_common com = tte_common_defaults();
     int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "o:", options, NULL)) != -1) {
+    while ((c = tte_opts_next(&spec, &com, argc, argv)) != -1) {
         switch (c) {
         case OPT_BY:
             free_list(d.by, d.nby);
@@ -118,21 +105,12 @@ int main(int argc, char **argv) {
         case OPT_TOP:
             o.top = (int)tte_cli_int("--top", optarg, 0, 1000000000);
             break;
-        case 'o':
-            output = optarg;
-            break;
-        case OPT_HELP:
-            tte_cli_help(help);
-        case OPT_VERSION:
-            tte_cli_version();
-        default:
-            tte_cli_usage("unknown option or missing value: '%s'", argv[optind - 1]);
         }
     }
 
     char err[512];
     tte_outfile out;
-    if (tte_outfile_open(&out, output, err, sizeof err) != 0) tte_die("%s", err);
+    if (tte_outfile_open(&out, com.output, err, sizeof err) != 0) tte_die("%s", err);
     tte_jsonl *r = tte_jsonl_open_list(argv + optind, argc - optind);
     if (!r) tte_die("out of memory");
 

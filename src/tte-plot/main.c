@@ -2,14 +2,15 @@
  *
  *   tte-plot --figure curves < fits.jsonl | gnuplot > curves.png
  *
- * The script carries its data inline, so it can be kept beside a paper and rerun. --output names
- * the image gnuplot writes ("set output"); the script itself always goes to stdout, and only once
- * the whole figure is written, so a figure that lacks its data leaves stdout empty. */
+ * The script carries its data inline, so it can be kept beside a paper and rerun. --image names
+ * the image gnuplot writes ("set output"); the script goes to stdout or -o FILE, and only once the
+ * whole figure is written, so a figure that lacks its data leaves stdout empty and FILE as it was. */
 #include "plot.h"
 
 #include "cli.h"
+#include "options.h"
+#include "outfile.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,26 +30,25 @@ static const char help[] =
     "  sizes                    metric against model parameters (log axis), a line per budget (4 at most)\n"
     "\n"
     "Options:\n"
-    "  -f, --figure NAME        the figure (see above)\n"
-    "  -t, --terminal TERM      png (default), svg, pdf, or dumb (ASCII art on the terminal)\n"
-    "  -o, --output FILE        the image file gnuplot writes (default: gnuplot's stdout)\n"
-    "      --title TEXT         a title over the whole figure\n"
-    "  -m, --metric NAME        the metric to draw (default: correct for curves and sizes,\n"
-    "                           p_gold_norm for items, heatmap and scores)\n"
-    "      --model NAME         only records of this model\n"
-    "      --dataset NAME       only records of this dataset\n"
-    "      --overlay model      curves, passk: one panel per dataset, one line per model\n"
-    "      --top K              items: how many items (default 6)\n"
-    "      --budget N           passk: the records at N thinking tokens (default: the largest);\n"
-    "                           sizes: only N (default: up to 4 budgets)\n"
-    "      --score NAME         scores: breakthroughness (default) or skew\n"
-    "      --size W,H           figure size in inches (dumb: characters); default from the panels:\n"
-    "                           3.4 x 2.5 in per panel, at most 7.2 in wide\n"
-    "      --font NAME,POINTS   font (default Sans,9, or Sans,8 for three panels across;\n"
-    "                           PNGs are 150 dpi)\n"
-    "  -h, --help               this help\n"
-    "  -V, --version            the version\n"
-    "\n"
+    "  -f, --figure NAME       the figure (see above)\n"
+    "  -t, --terminal TERM     png (default), svg, pdf, or dumb (ASCII art on the terminal)\n"
+    "  --image FILE            the image file gnuplot writes (default: gnuplot's stdout)\n"
+    "  --title TEXT            a title over the whole figure\n"
+    "  -m, --metric NAME       the metric to draw (default: correct for curves and sizes,\n"
+    "                          p_gold_norm for items, heatmap and scores)\n"
+    "  --model NAME            only records of this model\n"
+    "  --dataset NAME          only records of this dataset\n"
+    "  --overlay model         curves, passk: one panel per dataset, one line per model\n"
+    "  --top K                 items: how many items (default 6)\n"
+    "  --budget N              passk: the records at N thinking tokens (default: the largest);\n"
+    "                          sizes: only N (default: up to 4 budgets)\n"
+    "  --score NAME            scores: breakthroughness (default) or skew\n"
+    "  --size W,H              figure size in inches (dumb: characters); default from the panels:\n"
+    "                          3.4 x 2.5 in per panel, at most 7.2 in wide\n"
+    "  --font NAME,POINTS      font (default Sans,9, or Sans,8 for three panels across;\n"
+    "                          PNGs are 150 dpi)\n";
+static const char help_tail[] =
+    "-o writes the script, not the image: tte-plot -o fig.gp --image fig.png && gnuplot fig.gp\n"
     "Exit status: 0 success, 1 bad input or the figure's data is missing, 2 usage error.\n";
 
 static const struct {
@@ -81,7 +81,8 @@ static void parse_size(const char *value, plot_options *o) {
 int main(int argc, char **argv) {
     tte_cli_init(argv[0]);
     enum {
-        OPT_TITLE = 256,
+        OPT_IMAGE = 256,
+        OPT_TITLE,
         OPT_MODEL,
         OPT_DATASET,
         OPT_OVERLAY,
@@ -92,27 +93,23 @@ int main(int argc, char **argv) {
         OPT_BUDGET
     };
     static const struct option longopts[] = {
-        {"figure", required_argument, 0, 'f'},
-        {"terminal", required_argument, 0, 't'},
-        {"output", required_argument, 0, 'o'},
-        {"title", required_argument, 0, OPT_TITLE},
-        {"metric", required_argument, 0, 'm'},
-        {"model", required_argument, 0, OPT_MODEL},
-        {"dataset", required_argument, 0, OPT_DATASET},
-        {"overlay", required_argument, 0, OPT_OVERLAY},
-        {"top", required_argument, 0, OPT_TOP},
-        {"score", required_argument, 0, OPT_SCORE},
-        {"size", required_argument, 0, OPT_SIZE},
-        {"font", required_argument, 0, OPT_FONT},
-        {"budget", required_argument, 0, OPT_BUDGET},
-        {"help", no_argument, 0, 'h'},
-        {"version", no_argument, 0, 'V'},
-        {0, 0, 0, 0},
+        {"figure", required_argument, 0, 'f'},          {"terminal", required_argument, 0, 't'},
+        {"image", required_argument, 0, OPT_IMAGE},     {"title", required_argument, 0, OPT_TITLE},
+        {"metric", required_argument, 0, 'm'},          {"model", required_argument, 0, OPT_MODEL},
+        {"dataset", required_argument, 0, OPT_DATASET}, {"overlay", required_argument, 0, OPT_OVERLAY},
+        {"top", required_argument, 0, OPT_TOP},         {"score", required_argument, 0, OPT_SCORE},
+        {"size", required_argument, 0, OPT_SIZE},       {"font", required_argument, 0, OPT_FONT},
+        {"budget", required_argument, 0, OPT_BUDGET},   {0, 0, 0, 0},
     };
     plot_options o = {.figure = "curves", .terminal = TERM_PNG, .top = 6};
+    tte_opts spec = {.common = TTE_OPT_OUTPUT,
+                     .shortopts = "f:t:m:",
+                     .longopts = longopts,
+                     .help = help,
+                     .help_tail = help_tail};
+    tte_common com = tte_common_defaults();
     int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "f:t:o:m:hV", longopts, NULL)) != -1) {
+    while ((c = tte_opts_next(&spec, &com, argc, argv)) != -1) {
         switch (c) {
         case 'f':
             o.figure = optarg;
@@ -120,8 +117,8 @@ int main(int argc, char **argv) {
         case 't':
             o.terminal = terminal_of(optarg);
             break;
-        case 'o':
-            o.output = optarg;
+        case OPT_IMAGE:
+            o.image = optarg;
             break;
         case OPT_TITLE:
             o.title = optarg;
@@ -157,13 +154,6 @@ int main(int argc, char **argv) {
         case OPT_FONT:
             o.font = optarg;
             break;
-        case 'h':
-            tte_cli_help(help);
-        case 'V':
-            tte_cli_version();
-        default:
-            if (optopt) tte_cli_usage("option -%c: unknown or missing its value", optopt);
-            tte_cli_usage("option '%s': unknown or missing its value", argv[optind - 1]);
         }
     }
     int figure = -1;
@@ -182,8 +172,15 @@ int main(int argc, char **argv) {
     figures[figure].draw(f, &data, &o);
     if (fclose(f) != 0) tte_die("out of memory");
     plot_data_free(&data);
-    int ok = fwrite(script, 1, length, stdout) == length && fflush(stdout) == 0;
+    char err[512];
+    tte_outfile out;
+    if (tte_outfile_open(&out, com.output, err, sizeof err) != 0) tte_die("%s", err);
+    int ok = fwrite(script, 1, length, out.f) == length;
     free(script);
-    if (!ok) tte_die("writing the script: write error");
+    if (!ok) {
+        tte_outfile_abort(&out);
+        tte_die("writing the script: write error");
+    }
+    if (tte_outfile_commit(&out, err, sizeof err) != 0) tte_die("%s", err);
     return TTE_EXIT_OK;
 }

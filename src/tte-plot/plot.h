@@ -87,7 +87,7 @@ enum { TERM_PNG, TERM_SVG, TERM_PDF, TERM_DUMB };
 typedef struct {
     const char *figure;
     int terminal;                         /* TERM_* */
-    const char *output;                   /* image file for gnuplot's "set output"; NULL: gnuplot's stdout */
+    const char *image;                    /* image file for gnuplot's "set output"; NULL: gnuplot's stdout */
     const char *title;                    /* NULL: none */
     const char *metric, *model, *dataset; /* filters; NULL: all (metric: the figure's default) */
     const char *font;     /* "Name,points"; NULL: Sans at 9 points, 8 for three panels across */

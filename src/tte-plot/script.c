@@ -103,9 +103,9 @@ static void terminal(FILE *f, const plot_options *o, int rows, int cols) {
         double small = font_points(font) - 1;
         fprintf(f, "set title font ',%g'\nset key font ',%g'\n", small, small);
     }
-    if (o->output) {
+    if (o->image) {
         fputs("set output ", f);
-        script_quote(f, o->output);
+        script_quote(f, o->image);
         fputc('\n', f);
     }
 }

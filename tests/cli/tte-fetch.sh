@@ -38,7 +38,7 @@ expect_fail 2 "--terms: '0' is not an integer" tte-fetch arith --terms 0..3
 [ "$(tte-fetch amc23 --limit 1 | jq -r .answer)" = 27 ] || fail "amc23: 27.0 is written 27"
 [ "$(tte-fetch mmlu-stem --limit 1 | jq -r '.answer + " " + (.choices|length|tostring)')" = "C 4" ] || fail mmlu
 [ "$(tte-fetch arc-challenge --limit 1 | jq -r .answer)" = C ] || fail arc
-[ "$(tte-fetch minerva --range 1:2 | jq -r .answer)" = '4.5e33' ] || fail "minerva boxed answer"
+[ "$(tte-fetch minerva --range 1..2 | jq -r .answer)" = '4.5e33' ] || fail "minerva boxed answer"
 [ "$(tte-fetch olympiadbench --limit 1 | jq -r .answer)" = 2 ] || fail olympiadbench
 
 # The study's prompts, byte for byte.
@@ -49,7 +49,7 @@ tte-fetch arc-challenge --limit 1 | jq -e '.prompt | endswith("Do not submit any
 tte-fetch math500 --limit 1 --prompt-style plain | jq -e '.prompt | endswith("$0 \\le \\theta < 2 \\pi.$\n\nPlease reason step by step, and put your final answer within \\boxed{}.")' >/dev/null || fail "plain prompt"
 
 # Selection: range, shard, limit, shuffle.
-[ "$(tte-fetch gsm8k --range 10:13 | jq -r .id | tr '\n' ' ')" = "gsm8k/10 gsm8k/11 gsm8k/12 " ] || fail range
+[ "$(tte-fetch gsm8k --range 10..13 | jq -r .id | tr '\n' ' ')" = "gsm8k/10 gsm8k/11 gsm8k/12 " ] || fail range
 a=$(tte-fetch math500 --shard 0/3 | wc -l); b=$(tte-fetch math500 --shard 1/3 | wc -l); c=$(tte-fetch math500 --shard 2/3 | wc -l)
 [ "$((a + b + c))" = 500 ] || fail "shards do not cover the set"
 [ "$(cat <(tte-fetch math500 --shard 0/3) <(tte-fetch math500 --shard 1/3) <(tte-fetch math500 --shard 2/3) | jq -r .id | sort -u | wc -l)" = 500 ] || fail "shards overlap"
@@ -86,6 +86,15 @@ expect_fail 2 "--limit: 'x' is not an integer" tte-fetch aime24 --limit x
 expect_fail 2 "--shard: '3' is not an integer in \[0, 2\]" tte-fetch aime24 --shard 3/3
 expect_fail 2 "unknown option '--frobnicate'" tte-fetch --frobnicate aime24
 expect_fail 2 "option '--limit' needs a value" tte-fetch aime24 --limit
+expect_fail 2 "--range: 'x:y' is not a range A..B" tte-fetch aime24 --range x:y
+[ "$(tte-fetch gsm8k --range 1316.. | wc -l)" = 3 ] || fail "--range A.. (gsm8k has 1319 items)"
+[ "$(tte-fetch gsm8k --range ..2 | jq -r .id | tr '\n' ' ')" = "gsm8k/0 gsm8k/1 " ] || fail "--range ..B"
+
+# -o writes the file only when complete; a failed run leaves the previous one.
+tte-fetch aime24 --limit 3 -o "$TMP/three.jsonl"
+[ "$(wc -l <"$TMP/three.jsonl")" = 3 ] || fail "-o"
+expect_fail 1 "unknown dataset" tte-fetch aime99 -o "$TMP/three.jsonl"
+[ "$(wc -l <"$TMP/three.jsonl")" = 3 ] || fail "-o replaced its file after an error"
 tte-fetch --help | grep -q "^Usage: tte-fetch" || fail --help
 tte-fetch --version | grep -qE "^tte-fetch [0-9]+\.[0-9]+" || fail --version
 echo "tte-fetch: ok"

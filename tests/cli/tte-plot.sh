@@ -14,7 +14,7 @@ png_size() {
 # name, figure, PNG size (150 dpi: 3.4 x 2.5 in a panel, 7.2 in at most across), extra options.
 while read -r name figure size extra; do
     # shellcheck disable=SC2086 # extra holds several options
-    tte-plot --figure "$figure" $extra --terminal png --output "$TMP/$name.png" <"$FITS" >"$TMP/$name.gp" ||
+    tte-plot --figure "$figure" $extra --terminal png --image "$TMP/$name.png" <"$FITS" >"$TMP/$name.gp" ||
         fail "$name: tte-plot exited $?"
     gnuplot "$TMP/$name.gp" 2>"$TMP/gnuplot.err" || fail "$name: gnuplot failed: $(cat "$TMP/gnuplot.err")"
     [ ! -s "$TMP/gnuplot.err" ] || fail "$name: gnuplot warned: $(cat "$TMP/gnuplot.err")"
@@ -52,7 +52,7 @@ jq -c 'if .metric == "neg_entropy" then .metric = "-entropy_nats" else . end' "$
 # The other terminals, the title and the size option.
 tte-plot --terminal svg --title 'AIME 2024' <"$FITS" | gnuplot >"$TMP/c.svg" 2>"$TMP/gnuplot.err"
 grep -q '<svg' "$TMP/c.svg" && grep -q 'AIME 2024' "$TMP/c.svg" && [ ! -s "$TMP/gnuplot.err" ] || fail "svg"
-tte-plot --terminal pdf --output "$TMP/c.pdf" <"$FITS" | gnuplot 2>"$TMP/gnuplot.err"
+tte-plot --terminal pdf --image "$TMP/c.pdf" <"$FITS" | gnuplot 2>"$TMP/gnuplot.err"
 [ "$(head -c 4 "$TMP/c.pdf")" = "%PDF" ] && [ ! -s "$TMP/gnuplot.err" ] || fail "pdf"
 tte-plot --size 5,3 <"$FITS" | gnuplot >"$TMP/s.png"
 [ "$(png_size "$TMP/s.png")" = 750x450 ] || fail "--size 5,3 gave $(png_size "$TMP/s.png")"
@@ -134,6 +134,13 @@ expect_fail 2 "--overlay: only 'model'" tte-plot --overlay dataset
 expect_fail 2 "--size: 'big' is not W,H" tte-plot --size big
 expect_fail 2 "unknown" tte-plot --colour
 tte-plot --help | grep -q 'discrete-vs-continuous' || fail "--help"
+
+# -o writes the script (the same bytes as stdout), only when complete; --image names the image.
+tte-plot --image "$TMP/o.png" -o "$TMP/o.gp" "$FITS"
+tte-plot --image "$TMP/o.png" "$FITS" | cmp -s - "$TMP/o.gp" || fail "-o differs from stdout"
+grep -q "^set output '$TMP/o.png'" "$TMP/o.gp" || fail "--image is not gnuplot's output"
+expect_fail 1 "items: no " tte-plot --figure items -o "$TMP/o.gp" "$TMP/curves.jsonl"
+tte-plot --image "$TMP/o.png" "$FITS" | cmp -s - "$TMP/o.gp" || fail "-o replaced its file after an error"
 [ "$(tte-plot --version)" = "tte-plot 0.1.0" ] || fail "--version"
 
 # Names from the data cannot run commands or break the script: quotes, backquotes, macros, newlines.
