@@ -1,6 +1,7 @@
 /* item: see item.h. The prompt strings are the original study's, byte for byte (man/tte-fetch.1
  * quotes them); their odd spacing and the "}\n." order are the study's own. */
 #include "item.h"
+#include "xalloc.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -28,11 +29,7 @@ typedef struct {
 } strbuf;
 
 static void sb_add(strbuf *b, const char *s, size_t n) {
-    if (b->len + n + 1 > b->cap) {
-        b->cap = (b->len + n + 1) * 2;
-        b->s = realloc(b->s, b->cap);
-        if (!b->s) abort();
-    }
+    TTE_GROW(b->s, b->cap, b->len + n + 1);
     memcpy(b->s + b->len, s, n);
     b->len += n;
     b->s[b->len] = 0;

@@ -10,17 +10,17 @@
 #include <string.h>
 
 #include "jsonl.h"
+#include "xalloc.h"
 
 typedef struct {
     json_t *rows; /* array of objects */
     long *lines;  /* line where each row starts; 0 when the format has no lines (a JSON array) */
-    size_t nlines;
+    size_t nlines, cap;
 } rowset;
 
 static void rows_add(rowset *rs, json_t *row, long line) {
     json_array_append_new(rs->rows, row);
-    rs->lines = realloc(rs->lines, (rs->nlines + 1) * sizeof *rs->lines);
-    if (!rs->lines) abort();
+    TTE_GROW(rs->lines, rs->cap, rs->nlines + 1);
     rs->lines[rs->nlines++] = line;
 }
 
@@ -266,7 +266,7 @@ int userfile_read(const char *path, const userfile_options *opt, prompt_style st
     if (opt->dataset) {
         snprintf(dataset, sizeof dataset, "%s", opt->dataset);
     } else {
-        char *copy = strdup(path);
+        char *copy = tte_xstrdup(path);
         snprintf(dataset, sizeof dataset, "%s", basename(copy));
         free(copy);
         char *dot = strrchr(dataset, '.');

@@ -19,6 +19,7 @@
  *       equal when every element is (one answer boxed in several forms). */
 #include "grade.h"
 #include "grade_internal.h"
+#include "xalloc.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -506,7 +507,5 @@ char *tte_answer_canonical(const char *pred, tte_answer_type type) {
         return s;
     }
     free(norm);
-    char *s = strdup(buf);
-    if (!s) abort();
-    return s;
+    return tte_xstrdup(buf);
 }

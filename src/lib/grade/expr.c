@@ -16,6 +16,7 @@
  * "e" alone is Euler's number; \pi, \infty are constants; other letters, Greek letters and unknown
  * commands are variables. 204_5 is a number in base 5. */
 #include "grade_internal.h"
+#include "xalloc.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -27,11 +28,7 @@ struct expr_arena {
     size_t n, cap;
 };
 
-expr_arena *expr_arena_new(void) {
-    expr_arena *a = calloc(1, sizeof *a);
-    if (!a) abort();
-    return a;
-}
+expr_arena *expr_arena_new(void) { return tte_xcalloc(1, sizeof(expr_arena)); }
 
 void expr_arena_free(expr_arena *a) {
     if (!a) return;
@@ -41,14 +38,8 @@ void expr_arena_free(expr_arena *a) {
 }
 
 static void *arena_alloc(expr_arena *a, size_t size) {
-    if (a->n == a->cap) {
-        a->cap = a->cap ? 2 * a->cap : 64;
-        void **p = realloc(a->ptrs, a->cap * sizeof *p);
-        if (!p) abort();
-        a->ptrs = p;
-    }
-    void *m = calloc(1, size ? size : 1);
-    if (!m) abort();
+    TTE_GROW(a->ptrs, a->cap, a->n + 1);
+    void *m = tte_xcalloc(1, size);
     a->ptrs[a->n++] = m;
     return m;
 }

@@ -1,6 +1,7 @@
 /* extract: finding the answer in what a model wrote (see grade.h for the order of preference). */
 #include "grade.h"
 #include "grade_internal.h"
+#include "xalloc.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -15,8 +16,7 @@ static char *dup_trimmed(const char *s, size_t n) {
     while (n && isspace((unsigned char)*s)) s++, n--;
     while (n && isspace((unsigned char)s[n - 1])) n--;
     if (n == 0) return NULL;
-    char *t = malloc(n + 1);
-    if (!t) abort();
+    char *t = tte_xmalloc(n + 1);
     memcpy(t, s, n);
     t[n] = 0;
     return t;
@@ -54,12 +54,7 @@ typedef struct {
 } spans;
 
 static void spans_push(spans *s, span x) {
-    if (s->n == s->cap) {
-        s->cap = s->cap ? 2 * s->cap : 16;
-        span *v = realloc(s->v, s->cap * sizeof *v);
-        if (!v) abort();
-        s->v = v;
-    }
+    TTE_GROW(s->v, s->cap, s->n + 1);
     s->v[s->n++] = x;
 }
 

@@ -17,20 +17,14 @@
  *  5. Outside brackets, "7,425,000" and "1 000" (groups of three digits) are one number.
  *  6. Runs of spaces become one; leading and trailing spaces, periods, commas go. */
 #include "grade_internal.h"
+#include "xalloc.h"
 
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
 void gbuf_putn(gbuf *b, const char *s, size_t n) {
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (b->n + n + 1 > cap) cap *= 2;
-        char *p = realloc(b->s, cap);
-        if (!p) abort();
-        b->s = p;
-        b->cap = cap;
-    }
+    TTE_GROW(b->s, b->cap, b->n + n + 1);
     memcpy(b->s + b->n, s, n);
     b->n += n;
     b->s[b->n] = 0;
@@ -485,8 +479,7 @@ char *grade_normalize(const char *answer) {
     char *(*const passes[])(const char *) = {undouble_escapes, join_latex_groups, rewrite_commands,
                                              brace_arguments,  rewrite_words,     trim_spaces,
                                              join_thousands,   trim_spaces};
-    char *s = strdup(answer ? answer : "");
-    if (!s) abort();
+    char *s = tte_xstrdup(answer ? answer : "");
     for (size_t k = 0; k < sizeof passes / sizeof *passes; k++) {
         char *t = passes[k](s);
         free(s);

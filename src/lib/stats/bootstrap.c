@@ -1,5 +1,6 @@
 /* bootstrap: see bootstrap.h. */
 #include "stats/bootstrap.h"
+#include "xalloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -30,14 +31,10 @@ static int cmp_double(const void *a, const void *b) {
 
 int tte_bootstrap_curve(const double *values, int nitems, int nb, int nres, uint64_t seed, double level,
                         double *lo, double *hi) {
-    double *means = malloc(sizeof(double) * (size_t)nres * (size_t)nb); /* [budget][resample] */
-    int *count = malloc(sizeof(int) * (size_t)nb);
-    double *sum = malloc(sizeof(double) * (size_t)nb);
-    int *kept = calloc((size_t)nb, sizeof(int));
-    if (!means || !count || !sum || !kept) {
-        free(means), free(count), free(sum), free(kept);
-        return -1;
-    }
+    double *means = tte_xmalloc(tte_xmul(sizeof(double) * (size_t)nres, (size_t)nb)); /* [budget][resample] */
+    int *count = tte_xmalloc(sizeof(int) * (size_t)nb);
+    double *sum = tte_xmalloc(sizeof(double) * (size_t)nb);
+    int *kept = tte_xcalloc((size_t)nb, sizeof(int));
     uint64_t state = seed;
     for (int r = 0; r < nres; r++) {
         for (int j = 0; j < nb; j++) sum[j] = 0, count[j] = 0;

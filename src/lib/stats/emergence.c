@@ -1,5 +1,6 @@
 /* emergence: see emergence.h. */
 #include "stats/emergence.h"
+#include "xalloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -13,8 +14,7 @@ static int cmp_double(const void *a, const void *b) {
 }
 
 double tte_median(const double *v, int n) {
-    double *s = malloc(sizeof(double) * (size_t)n);
-    if (!s) return NAN;
+    double *s = tte_xmalloc(sizeof(double) * (size_t)n);
     memcpy(s, v, sizeof(double) * (size_t)n);
     qsort(s, (size_t)n, sizeof(double), cmp_double);
     double m = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;

@@ -1,5 +1,6 @@
 /* fit: the common part of every fit: dispatch, criteria and leave-one-out. See fit.h. */
 #include "stats/fit.h"
+#include "xalloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -48,11 +49,7 @@ static const char *too_few[TTE_FIT_NKINDS] = {
 
 /* Leave-one-out RMSE: refit without each point in turn and predict it. */
 static tte_value loo_rmse(tte_fit_kind kind, const double *x, const double *y, int n) {
-    double *xs = malloc(sizeof(double) * (size_t)n), *ys = malloc(sizeof(double) * (size_t)n);
-    if (!xs || !ys) {
-        free(xs), free(ys);
-        return tte_value_undefined("out of memory");
-    }
+    double *xs = tte_xmalloc(sizeof(double) * (size_t)n), *ys = tte_xmalloc(sizeof(double) * (size_t)n);
     double sum = 0;
     const char *why = NULL;
     for (int leave = 0; leave < n && !why; leave++) {

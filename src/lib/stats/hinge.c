@@ -17,6 +17,7 @@
  * each outer piece. */
 #include "stats/fit.h"
 #include "stats/lstsq.h"
+#include "xalloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -79,11 +80,7 @@ static int fit_breaks(const double *x, const double *y, int n, int nbreaks, doub
         *why = nbreaks == 1 ? "needs at least 4 points" : "needs at least 6 points";
         return -1;
     }
-    double *design = malloc(sizeof(double) * (size_t)n * (2 + 2 * MAX_BREAKS));
-    if (!design) {
-        *why = "out of memory";
-        return -1;
-    }
+    double *design = tte_xmalloc(sizeof(double) * (size_t)n * (2 + 2 * MAX_BREAKS));
     int ncells = 2 * (n - 3) + 1;
     double best = INFINITY, p[2 + 2 * MAX_BREAKS], s;
     int cells[MAX_BREAKS];

@@ -6,6 +6,7 @@
  * [J; sqrt(lambda D)] delta = [r; 0] (Marquardt's scaling D = diag(J^T J)), then clips to the box. */
 #include "stats/fit.h"
 #include "stats/lstsq.h"
+#include "xalloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -121,11 +122,7 @@ int tte_fit_logistic(const double *x, const double *y, int n, double *param, dou
         *why = "the curve is flat: a logistic is not identifiable";
         return -1;
     }
-    double *work = malloc(sizeof(double) * (size_t)(2 * n + NP) * (NP + 1));
-    if (!work) {
-        *why = "out of memory";
-        return -1;
-    }
+    double *work = tte_xmalloc(sizeof(double) * (size_t)(2 * n + NP) * (NP + 1));
     /* Starts: the curve's extremes as its ends (in the direction from first to last value), the
      * midpoint halfway between each pair of neighbouring budgets, and three steepnesses (a
      * transition over the whole range, over a quarter of it, and over a sixteenth). A noisy curve

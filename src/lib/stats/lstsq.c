@@ -1,5 +1,6 @@
 /* lstsq: see lstsq.h. */
 #include "stats/lstsq.h"
+#include "xalloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -7,12 +8,8 @@
 
 int tte_lstsq(const double *x, const double *y, int n, int p, double *beta, double *sse) {
     if (p < 1 || p > TTE_LSTSQ_MAXP || n < p) return -1;
-    double *a = malloc(sizeof(double) * (size_t)n * (size_t)p);
-    double *b = malloc(sizeof(double) * (size_t)n);
-    if (!a || !b) {
-        free(a), free(b);
-        return -1;
-    }
+    double *a = tte_xmalloc(sizeof(double) * (size_t)n * (size_t)p);
+    double *b = tte_xmalloc(sizeof(double) * (size_t)n);
     memcpy(a, x, sizeof(double) * (size_t)n * (size_t)p);
     memcpy(b, y, sizeof(double) * (size_t)n);
 

@@ -1,6 +1,7 @@
 /* passk: see passk.h. */
 #include "stats/passk.h"
 #include "stats/lstsq.h"
+#include "xalloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -29,13 +30,8 @@ int tte_maj_at_k(const char *const *preds, const int *correct, int k) {
 
 tte_coverage_fit tte_fit_coverage(const int *k, const double *coverage, int n) {
     tte_coverage_fit f = {{0, NULL}, {0, NULL}, 0};
-    double *design = malloc(sizeof(double) * 2 * (size_t)(n > 0 ? n : 1));
-    double *t = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1));
-    if (!design || !t) {
-        free(design), free(t);
-        f.a = f.b = tte_value_undefined("out of memory");
-        return f;
-    }
+    double *design = tte_xmalloc(sizeof(double) * 2 * (size_t)(n > 0 ? n : 0));
+    double *t = tte_xmalloc(sizeof(double) * (size_t)(n > 0 ? n : 0));
     int m = 0;
     for (int i = 0; i < n; i++) {
         if (!(coverage[i] > 0 && coverage[i] < 1)) continue;

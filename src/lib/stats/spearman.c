@@ -1,5 +1,6 @@
 /* spearman: see spearman.h. */
 #include "stats/spearman.h"
+#include "xalloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -17,8 +18,7 @@ static int cmp_keyed(const void *a, const void *b) {
 }
 
 int tte_average_ranks(const double *v, int n, double *rank) {
-    keyed *order = malloc(sizeof(keyed) * (size_t)(n > 0 ? n : 1));
-    if (!order) return -1;
+    keyed *order = tte_xmalloc(sizeof(keyed) * (size_t)(n > 0 ? n : 0));
     for (int i = 0; i < n; i++) order[i].value = v[i], order[i].index = i;
     qsort(order, (size_t)n, sizeof(keyed), cmp_keyed);
     for (int i = 0; i < n;) {
@@ -34,11 +34,9 @@ int tte_average_ranks(const double *v, int n, double *rank) {
 
 tte_value tte_spearman(const double *x, const double *y, int n) {
     if (n < 2) return tte_value_undefined("needs at least 2 items in common");
-    double *rx = malloc(sizeof(double) * (size_t)n), *ry = malloc(sizeof(double) * (size_t)n);
-    if (!rx || !ry || tte_average_ranks(x, n, rx) != 0 || tte_average_ranks(y, n, ry) != 0) {
-        free(rx), free(ry);
-        return tte_value_undefined("out of memory");
-    }
+    double *rx = tte_xmalloc(sizeof(double) * (size_t)n), *ry = tte_xmalloc(sizeof(double) * (size_t)n);
+    tte_average_ranks(x, n, rx);
+    tte_average_ranks(y, n, ry);
     double mx = (n + 1) / 2.0, sxy = 0, sxx = 0, syy = 0; /* average ranks always have mean (n+1)/2 */
     for (int i = 0; i < n; i++) {
         sxy += (rx[i] - mx) * (ry[i] - mx);
