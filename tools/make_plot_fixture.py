@@ -65,7 +65,9 @@ def fits(x, y):
 
 
 def emergence(y):
-    """The study's breakthroughness (clipped to [0, 100]) and skew of one curve (see DESIGN.md)."""
+    """The study's breakthroughness (clipped to [0, 100]) and skew of one curve.
+
+    The formulas are in src/lib/stats/emergence.h and man/tte-fit.1 (EMERGENCE SCORES)."""
     y = np.asarray(y, float)
     d = np.diff(y)
     n = len(d)

@@ -17,12 +17,13 @@ typedef struct {
     double budget, mean, lo, hi;
 } plot_point;
 
-/* The fit kinds tte-fit writes, in x = log2(budget) (tte-fit's src/lib/stats/fit.h):
+/* The fit kinds tte-fit writes, in x = log2(budget) (src/lib/stats/fit.h, man/tte-fit.1 FITS):
  *   loglinear  y = a + b x
  *   hinge      y = a + b x + c max(0, x - tau)
  *   hinge2     y = a + b x + c1 max(0, x - tau1) + c2 max(0, x - tau2)
  *   logistic   y = lo + (hi - lo) / (1 + exp(-s (x - x0)))
- * "sigmoid" with parameters lo, hi, x0, k (DESIGN.md's first draft) is read as the logistic. */
+ * "sigmoid" with parameters lo, hi, x0, k (the name and slope letter of earlier records) is read as
+ * the logistic. */
 enum { FIT_LOGLINEAR, FIT_HINGE, FIT_HINGE2, FIT_LOGISTIC, FIT_KINDS };
 enum { FIT_MAX_PARAMS = 6 };
 extern const char *const plot_fit_names[FIT_KINDS];

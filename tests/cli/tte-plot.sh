@@ -59,7 +59,7 @@ tte-plot --size 5,3 <"$FITS" | gnuplot >"$TMP/s.png"
 tte-plot <"$FITS" | gnuplot >"$TMP/default.png"
 cmp -s "$TMP/default.png" "$TMP/curves.png" || fail "the default figure is not curves as PNG on stdout"
 
-# The fit functions of the script against the formulas of DESIGN.md, computed by jq from the
+# The fit functions of the script against the formulas of man/tte-fit.1 (FITS), computed by jq from the
 # records (curveN is the N-th curve drawn: here the records of metric "correct" in input order).
 hinge2='{"kind":"curve","model":"m","dataset":"d","metric":"correct","points":[{"budget":64,"mean":0.1},{"budget":8192,"mean":0.9}],
  "fits":{"loglinear":null,"hinge":{"why":"too few points"},"hinge2":{"a":0.5,"b":-0.02,"c1":0.1,"c2":-0.05,"tau1":8,"tau2":11},
