@@ -379,12 +379,14 @@ int forcing_run(const char *model_dir, const char *model_name, tte_tokenizer *to
                               .backend = opt->device,
                               .kv_bytes = opt->kv_mem ? opt->kv_mem : default_kv_bytes(&r)};
         tte_engine *e = tte_engine_create(r.model, &eo, err, sizeof err);
-        if (!e || sweep_run(e, &r.rules, r.units, r.n_units, unit_done, &r, err, sizeof err) != 0) {
+        tte_sched *s = e ? tte_sched_create(e, &(tte_sched_opts){.batch = opt->batch}) : NULL;
+        int failed = !s || sweep_run(s, &r.rules, r.units, r.n_units, unit_done, &r, err, sizeof err) != 0;
+        tte_sched_free(s);
+        tte_engine_free(e);
+        if (failed) {
             tte_warn("%s", err);
-            tte_engine_free(e);
             goto out;
         }
-        tte_engine_free(e);
     }
     tte_progress_done(&r.progress);
     if (r.progress.enabled)

@@ -16,14 +16,15 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "xalloc.h"
+
 typedef enum { LANE_PROMPT, LANE_STREAM, LANE_BRANCH } lane_role;
 
+/* The sweep's state of one scheduler lane, at the lane's id. */
 typedef struct {
+    int live;
     lane_role role;
-    int seq;          /* engine sequence */
-    int unit;         /* the unit it serves; for a prompt, the first unit of its item */
-    int32_t *pending; /* tokens to feed in the next forward call */
-    int n_pending, cap_pending;
+    int unit; /* the unit it serves; for a prompt, the first unit of its item */
     tte_rng rng;
     /* prompt */
     int ready;      /* prefilled: samples may fork it */
@@ -41,51 +42,37 @@ typedef struct {
 } lane;
 
 typedef struct {
-    tte_engine *e;
+    tte_sched *sched;
     const sweep_rules *r;
     sweep_unit *units;
     int n_units;
     sweep_done_fn done;
     void *ctx;
-    int vocab;
-    lane *lanes;
-    int n_lanes, cap_lanes;
+    lane *lanes; /* by scheduler lane id */
+    size_t cap_lanes;
     int next_unit;   /* first unit not started */
     int n_streams;   /* live stream lanes */
     int *parts_left; /* per unit: its lanes still running */
-    int pages_total, pages_reserved;
     int *unit_pages; /* per unit: pages reserved for it */
+    int32_t *feed;   /* a token and the end-of-thinking string, fed together */
     void *scratch;   /* for tte_sample */
 } sweep;
 
-static void *xrealloc(void *p, size_t n) {
-    void *q = realloc(p, n ? n : 1);
-    if (!q) {
-        fputs("out of memory\n", stderr);
-        abort();
-    }
-    return q;
-}
-
-static void set_pending(lane *l, const int32_t *a, int na, const int32_t *b, int nb) {
-    if (na + nb > l->cap_pending) {
-        l->cap_pending = na + nb;
-        l->pending = xrealloc(l->pending, (size_t)l->cap_pending * sizeof *l->pending);
-    }
-    if (na) memcpy(l->pending, a, (size_t)na * sizeof *a);
-    if (nb) memcpy(l->pending + na, b, (size_t)nb * sizeof *b);
-    l->n_pending = na + nb;
-}
-
-static lane *add_lane(sweep *s, lane_role role, int seq, int unit) {
-    if (s->n_lanes == s->cap_lanes) {
-        s->cap_lanes = s->cap_lanes ? 2 * s->cap_lanes : 64;
-        s->lanes = xrealloc(s->lanes, (size_t)s->cap_lanes * sizeof *s->lanes);
-    }
-    lane *l = &s->lanes[s->n_lanes++];
+/* A lane the scheduler has just made, with its state cleared. */
+static lane *add_lane(sweep *s, lane_role role, int id, int unit) {
+    size_t old = s->cap_lanes;
+    TTE_GROW(s->lanes, s->cap_lanes, (size_t)tte_sched_lane_limit(s->sched));
+    memset(s->lanes + old, 0, (s->cap_lanes - old) * sizeof *s->lanes);
+    lane *l = &s->lanes[id];
+    free(l->answer);
     memset(l, 0, sizeof *l);
-    l->role = role, l->seq = seq, l->unit = unit;
+    l->live = 1, l->role = role, l->unit = unit;
     return l;
+}
+
+static void end_lane(sweep *s, int id) {
+    s->lanes[id].live = 0;
+    tte_sched_lane_end(s->sched, id);
 }
 
 static int contains(const int32_t *ids, int n, int32_t tok) {
@@ -94,14 +81,12 @@ static int contains(const int32_t *ids, int n, int32_t tok) {
     return 0;
 }
 
-static int pages_for(int tokens) { return (tokens + TTE_PAGE_TOKENS - 1) / TTE_PAGE_TOKENS; }
-
 /* The most KV pages unit U can take beyond its shared prompt: its own thinking, one copied page per
  * fork (a shared, partly filled last page), and each branch's end string and answer. */
 static int unit_pages(const sweep *s, const sweep_unit *u) {
     int most = u->budgets[u->n_budgets - 1];
-    int branch = 1 + pages_for(1 + s->r->n_end + s->r->answer_tokens);
-    return pages_for(most + 1) + 1 + u->n_budgets * (1 + branch);
+    int branch = 1 + tte_sched_pages_for(1 + s->r->n_end + s->r->answer_tokens);
+    return tte_sched_pages_for(most + 1) + 1 + u->n_budgets * (1 + branch);
 }
 
 uint64_t sweep_branch_seed(uint64_t seed, int budget) {
@@ -112,20 +97,23 @@ uint64_t sweep_branch_seed(uint64_t seed, int budget) {
 /* A unit has finished: hand it over and release its pages. */
 static void unit_finished(sweep *s, int unit) {
     s->units[unit].done = 1;
-    s->pages_reserved -= s->unit_pages[unit];
+    tte_sched_release(s->sched, s->unit_pages[unit]);
     s->done(s->ctx, unit);
 }
 
-/* Turns lane L of a stream into the branch answering results [first, end) after feeding PRE
- * (the token that reached the budget, if any) and the end-of-thinking string. */
-static void become_branch(sweep *s, lane *l, int first, int end, const int32_t *pre, int n_pre) {
+/* Lane ID of a stream becomes the branch answering results [first, end), fed PRE (the token that
+ * reached the budget, if any) and the end-of-thinking string. */
+static void become_branch(sweep *s, int id, int first, int end, const int32_t *pre, int n_pre) {
+    lane *l = &s->lanes[id];
     const sweep_unit *u = &s->units[l->unit];
     l->role = LANE_BRANCH;
     l->first_result = first, l->end_result = end;
     l->n_answer = 0;
-    l->answer = xrealloc(NULL, (size_t)s->r->answer_tokens * sizeof *l->answer);
+    l->answer = tte_xrealloc(l->answer, (size_t)s->r->answer_tokens * sizeof *l->answer);
     tte_rng_seed(&l->rng, sweep_branch_seed(u->seed, u->budgets[first]));
-    set_pending(l, pre, n_pre, s->r->end_ids, s->r->n_end);
+    memcpy(s->feed, pre, (size_t)n_pre * sizeof *pre);
+    memcpy(s->feed + n_pre, s->r->end_ids, (size_t)s->r->n_end * sizeof *s->feed);
+    tte_sched_feed(s->sched, id, s->feed, n_pre + s->r->n_end, TTE_LOGITS_LAST);
 }
 
 const char *sweep_ended_name(sweep_ended e) {
@@ -142,11 +130,12 @@ static void record_budget(sweep_unit *u, int j, int thinking_tokens, int continu
 
 /* The stream's thinking ends before the budget (the model's end, accepted, or the repetition guard):
  * every remaining budget answers from this trace. */
-static void end_thinking_early(sweep *s, lane *l, sweep_ended why) {
+static void end_thinking_early(sweep *s, int id, sweep_ended why) {
+    lane *l = &s->lanes[id];
     sweep_unit *u = &s->units[l->unit];
     for (int j = l->next_budget; j < u->n_budgets; j++) record_budget(u, j, u->n_thinking, l->continues, why);
     s->n_streams--;
-    become_branch(s, l, l->next_budget, u->n_budgets, NULL, 0);
+    become_branch(s, id, l->next_budget, u->n_budgets, NULL, 0);
 }
 
 /* --compat study: whether the sampled token TOK ends a chunk, which then gets the phrase in place of
@@ -160,10 +149,10 @@ static int chunk_ends(const sweep *s, lane *l, int32_t tok) {
     return u->n_thinking + 1 < budget; /* a chunk that reaches the budget keeps its last token */
 }
 
-/* One thinking token for the stream in lane index LI, from LOGITS. */
-static int stream_step(sweep *s, int li, const float *logits, char *err, size_t errlen) {
+/* One thinking token for the stream in lane ID, from LOGITS. */
+static void stream_step(sweep *s, int id, const float *logits) {
     const sweep_rules *r = s->r;
-    lane *l = &s->lanes[li];
+    lane *l = &s->lanes[id];
     sweep_unit *u = &s->units[l->unit];
     int32_t tok;
     if (l->phrase_pos < r->n_continue) {
@@ -174,13 +163,13 @@ static int stream_step(sweep *s, int li, const float *logits, char *err, size_t 
         int insert_phrase = r->chunk_frac > 0 ? chunk_ends(s, l, tok) || stop : stop;
         if (insert_phrase && r->chunk_frac > 0 && l->last_phrase >= 0 &&
             u->n_thinking - l->last_phrase <= r->guard_tokens) {
-            end_thinking_early(s, l, ENDED_GUARD);
-            return 0;
+            end_thinking_early(s, id, ENDED_GUARD);
+            return;
         }
         if (insert_phrase && r->chunk_frac == 0 &&
             (r->allow_early_stop || (r->max_continues >= 0 && l->continues >= r->max_continues))) {
-            end_thinking_early(s, l, ENDED_MODEL);
-            return 0;
+            end_thinking_early(s, id, ENDED_MODEL);
+            return;
         }
         if (insert_phrase) {
             l->continues++;
@@ -189,35 +178,31 @@ static int stream_step(sweep *s, int li, const float *logits, char *err, size_t 
             tok = r->continue_ids[l->phrase_pos++];
         }
     }
-    u->thinking = xrealloc(u->thinking, (size_t)(u->n_thinking + 1) * sizeof *u->thinking);
+    TTE_GROW(u->thinking, u->cap_thinking, u->n_thinking + 1);
     u->thinking[u->n_thinking++] = tok;
     if (u->n_thinking < u->budgets[l->next_budget]) {
-        set_pending(l, &tok, 1, NULL, 0);
-        return 0;
+        tte_sched_feed(s->sched, id, &tok, 1, TTE_LOGITS_LAST);
+        return;
     }
     int j = l->next_budget++;
     record_budget(u, j, u->n_thinking, l->continues, ENDED_BUDGET);
     if (j == u->n_budgets - 1) { /* the largest budget: the stream itself answers */
         s->n_streams--;
-        become_branch(s, l, j, j + 1, &tok, 1);
-        return 0;
+        become_branch(s, id, j, j + 1, &tok, 1);
+        return;
     }
-    int child = tte_seq_fork(s->e, l->seq);
-    if (child < 0) {
-        snprintf(err, errlen, "no free sequence slot to fork a final answer (lower --batch)");
-        return -1;
-    }
-    set_pending(l, &tok, 1, NULL, 0);
     int unit = l->unit; /* add_lane may move the lanes */
-    lane *b = add_lane(s, LANE_BRANCH, child, unit);
+    int child = tte_sched_lane_fork(s->sched, id);
+    tte_sched_feed(s->sched, id, &tok, 1, TTE_LOGITS_LAST);
+    add_lane(s, LANE_BRANCH, child, unit);
     s->parts_left[unit]++;
-    become_branch(s, b, j, j + 1, &tok, 1);
-    return 0;
+    become_branch(s, child, j, j + 1, &tok, 1);
 }
 
-/* One final-answer token for the branch in lane L. Returns 1 when the branch is finished. */
-static int branch_step(sweep *s, lane *l, const float *logits) {
+/* One final-answer token for the branch in lane ID. Returns 1 when the branch is finished. */
+static int branch_step(sweep *s, int id, const float *logits) {
     const sweep_rules *r = s->r;
+    lane *l = &s->lanes[id];
     int32_t tok = tte_sample(logits, r->sample_vocab, &r->sampling, &l->rng, s->scratch);
     int finished = contains(r->eos_ids, r->n_eos, tok);
     if (!finished) {
@@ -225,168 +210,109 @@ static int branch_step(sweep *s, lane *l, const float *logits) {
         finished = r->closes_answer[tok] || l->n_answer >= r->answer_tokens;
     }
     if (!finished) {
-        set_pending(l, &tok, 1, NULL, 0);
+        tte_sched_feed(s->sched, id, &tok, 1, TTE_LOGITS_LAST);
         return 0;
     }
     sweep_unit *u = &s->units[l->unit];
     for (int j = l->first_result; j < l->end_result; j++) {
-        u->results[j].answer = xrealloc(NULL, (size_t)l->n_answer * sizeof(int32_t));
+        u->results[j].answer = tte_xmalloc((size_t)l->n_answer * sizeof(int32_t));
         memcpy(u->results[j].answer, l->answer, (size_t)l->n_answer * sizeof(int32_t));
         u->results[j].n_answer = l->n_answer;
     }
     return 1;
 }
 
-static void drop_lane(sweep *s, int li) {
-    lane *l = &s->lanes[li];
-    tte_seq_free(s->e, l->seq);
-    free(l->pending);
-    free(l->answer);
-    s->lanes[li] = s->lanes[--s->n_lanes];
+static int on_logits(void *ctx, tte_sched *sched, int id, const float *logits, int first, int rows,
+                     int fed_all, char *err, size_t errlen) {
+    sweep *s = ctx;
+    lane *l = &s->lanes[id];
+    if (l->role == LANE_PROMPT) {
+        l->ready = 1;
+    } else if (l->role == LANE_STREAM) {
+        stream_step(s, id, logits);
+    } else if (branch_step(s, id, logits)) {
+        int unit = l->unit;
+        end_lane(s, id);
+        if (--s->parts_left[unit] == 0) unit_finished(s, unit);
+    }
+    return 0;
+}
+
+/* The prompt lane of ITEM, or -1. */
+static int prompt_lane(const sweep *s, int item) {
+    for (int i = 0; i < (int)s->cap_lanes && i < tte_sched_lane_limit(s->sched); i++)
+        if (s->lanes[i].live && s->lanes[i].role == LANE_PROMPT && s->units[s->lanes[i].unit].item == item)
+            return i;
+    return -1;
 }
 
 /* Starts units while there is room: a prompt lane first for a new item, then one stream per sample
  * forked from it once it is prefilled. */
-static int admit(sweep *s, char *err, size_t errlen) {
+static int admit(void *ctx, tte_sched *sched, char *err, size_t errlen) {
+    sweep *s = ctx;
     while (s->next_unit < s->n_units && s->n_streams < s->r->batch) {
         sweep_unit *u = &s->units[s->next_unit];
         if (u->done) { /* done before the sweep (cached) */
             s->next_unit++;
             continue;
         }
-        lane *prompt = NULL;
-        for (int i = 0; i < s->n_lanes; i++)
-            if (s->lanes[i].role == LANE_PROMPT && s->units[s->lanes[i].unit].item == u->item)
-                prompt = &s->lanes[i];
+        int prompt = prompt_lane(s, u->item);
         int need = s->unit_pages[s->next_unit] = unit_pages(s, u);
-        if (!prompt && u->n_prompt > 1) {
-            int prompt_pages = pages_for(u->n_prompt);
-            if (need + prompt_pages > s->pages_total) {
+        if (prompt < 0 && u->n_prompt > 1) {
+            int prompt_pages = tte_sched_pages_for(u->n_prompt);
+            if (need + prompt_pages > tte_sched_pages_total(sched)) {
                 snprintf(err, errlen,
                          "one sample needs %d KV pages of %d tokens, the cache holds %d: raise --kv-mem",
-                         need + prompt_pages, TTE_PAGE_TOKENS, s->pages_total);
+                         need + prompt_pages, TTE_PAGE_TOKENS, tte_sched_pages_total(sched));
                 return -1;
             }
-            if (s->pages_reserved + prompt_pages + need > s->pages_total) return 0;
-            int seq = tte_seq_new(s->e);
-            if (seq < 0) return 0;
-            prompt = add_lane(s, LANE_PROMPT, seq, s->next_unit);
-            set_pending(prompt, u->prompt, u->n_prompt - 1, NULL, 0);
+            if (tte_sched_reserve(sched, prompt_pages + need) != 0) return 0;
+            tte_sched_release(sched, need); /* reserved below, with the stream */
+            prompt = tte_sched_lane_new(sched);
+            lane *p = add_lane(s, LANE_PROMPT, prompt, s->next_unit);
+            tte_sched_feed(sched, prompt, u->prompt, u->n_prompt - 1, TTE_LOGITS_LAST);
             for (int k = s->next_unit; k < s->n_units && s->units[k].item == u->item; k++)
-                prompt->forks_left += !s->units[k].done;
-            s->pages_reserved += prompt_pages;
+                p->forks_left += !s->units[k].done;
         }
-        if (prompt && !prompt->ready) return 0;
-        if (s->pages_reserved + need > s->pages_total) return 0;
-        int seq = prompt ? tte_seq_fork(s->e, prompt->seq) : tte_seq_new(s->e);
-        if (seq < 0) return 0;
+        if (prompt >= 0 && !s->lanes[prompt].ready) return 0;
+        if (tte_sched_reserve(sched, need) != 0) return 0;
+        int id = prompt >= 0 ? tte_sched_lane_fork(sched, prompt) : tte_sched_lane_new(sched);
         int unit = s->next_unit++;
-        u->results = xrealloc(NULL, (size_t)u->n_budgets * sizeof *u->results);
-        memset(u->results, 0, (size_t)u->n_budgets * sizeof *u->results);
-        u->thinking = NULL, u->n_thinking = 0, u->done = 0;
-        s->pages_reserved += need;
+        u->results = tte_xcalloc((size_t)u->n_budgets, sizeof *u->results);
+        u->thinking = NULL, u->n_thinking = 0, u->cap_thinking = 0, u->done = 0;
         s->parts_left[unit] = 1;
         s->n_streams++;
-        if (prompt && --prompt->forks_left == 0) {
-            s->pages_reserved -= pages_for(u->n_prompt);
-            drop_lane(s, (int)(prompt - s->lanes));
+        if (prompt >= 0 && --s->lanes[prompt].forks_left == 0) {
+            tte_sched_release(sched, tte_sched_pages_for(u->n_prompt));
+            end_lane(s, prompt);
         }
-        lane *l = add_lane(s, LANE_STREAM, seq, unit);
+        lane *l = add_lane(s, LANE_STREAM, id, unit);
         l->phrase_pos = s->r->n_continue;
         l->last_phrase = -1;
         tte_rng_seed(&l->rng, u->seed);
         if (u->n_prompt > 1)
-            set_pending(l, u->prompt + u->n_prompt - 1, 1, NULL, 0);
+            tte_sched_feed(sched, id, u->prompt + u->n_prompt - 1, 1, TTE_LOGITS_LAST);
         else
-            set_pending(l, u->prompt, u->n_prompt, NULL, 0);
+            tte_sched_feed(sched, id, u->prompt, u->n_prompt, TTE_LOGITS_LAST);
     }
-    return 0;
+    return s->next_unit == s->n_units ? TTE_SCHED_NO_MORE : 0;
 }
 
-static int compare_int(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
-
-int sweep_run(tte_engine *e, const sweep_rules *rules, sweep_unit *units, int n, sweep_done_fn done,
+int sweep_run(tte_sched *sched, const sweep_rules *rules, sweep_unit *units, int n, sweep_done_fn done,
               void *ctx, char *err, size_t errlen) {
-    sweep s = {.e = e, .r = rules, .units = units, .n_units = n, .done = done, .ctx = ctx};
-    s.vocab = tte_model_config(tte_engine_model(e))->vocab_size;
-    s.pages_total = tte_engine_pages_free(e);
-    s.parts_left = xrealloc(NULL, (size_t)(n ? n : 1) * sizeof *s.parts_left);
-    s.unit_pages = xrealloc(NULL, (size_t)(n ? n : 1) * sizeof *s.unit_pages);
-    s.scratch = xrealloc(NULL, tte_sample_scratch_bytes(s.vocab));
-    tte_span *spans = NULL;
-    float *logits = NULL;
-    int cap = 0, rc = 0, finished = 0;
-    for (int k = 0; k < n; k++) finished += units[k].done;
-    for (unsigned step = 0; finished < n; step++) {
-        if ((rc = admit(&s, err, errlen)) != 0) break;
-        /* Every lane with tokens to feed, at most `batch` of them, starting at a rotating offset so
-         * that no lane waits for long when there are more lanes than the batch holds. */
-        int m = 0;
-        if (s.n_lanes > cap) {
-            cap = s.n_lanes;
-            spans = xrealloc(spans, (size_t)cap * sizeof *spans);
-            logits = xrealloc(logits, (size_t)cap * (size_t)s.vocab * sizeof *logits);
-        }
-        int *which = xrealloc(NULL, (size_t)(s.n_lanes ? s.n_lanes : 1) * sizeof *which);
-        for (int k = 0; k < s.n_lanes && m < rules->batch; k++) {
-            int i = (int)((step * (unsigned)rules->batch + (unsigned)k) % (unsigned)s.n_lanes);
-            lane *l = &s.lanes[i];
-            if (!l->n_pending) continue;
-            spans[m] = (tte_span){.seq = l->seq, .tokens = l->pending, .n_tokens = l->n_pending};
-            which[m++] = i;
-        }
-        if (m == 0) {
-            free(which);
-            snprintf(err, errlen, "internal: nothing to run with %d units unfinished", n - finished);
-            rc = -1;
-            break;
-        }
-        if (tte_engine_forward(e, spans, m, TTE_LOGITS_LAST, logits, err, errlen) != 0) {
-            free(which);
-            rc = -1;
-            break;
-        }
-        /* Act on each lane's logits. Finished lanes are dropped after the loop, from the highest
-         * index down (drop_lane moves the last lane into the hole), so the indices in `which` stay
-         * valid while new branch lanes are appended. */
-        int *drop = xrealloc(NULL, (size_t)m * sizeof *drop), n_drop = 0;
-        for (int k = 0; k < m && rc == 0; k++) {
-            lane *l = &s.lanes[which[k]];
-            l->n_pending = 0;
-            const float *row = logits + (size_t)k * (size_t)s.vocab;
-            if (l->role == LANE_PROMPT) {
-                l->ready = 1;
-            } else if (l->role == LANE_STREAM) {
-                rc = stream_step(&s, which[k], row, err, errlen);
-            } else if (branch_step(&s, l, row)) {
-                drop[n_drop++] = which[k];
-            }
-        }
-        qsort(drop, (size_t)n_drop, sizeof *drop, compare_int);
-        for (int k = n_drop - 1; k >= 0; k--) {
-            int unit = s.lanes[drop[k]].unit;
-            drop_lane(&s, drop[k]);
-            if (--s.parts_left[unit] == 0) {
-                unit_finished(&s, unit);
-                finished++;
-            }
-        }
-        free(drop);
-        free(which);
-    }
-    while (s.n_lanes) drop_lane(&s, s.n_lanes - 1);
-    /* Every fork was freed: a page still taken here is a bookkeeping bug, never silent. */
-    if (rc == 0 && tte_engine_pages_free(e) != s.pages_total) {
-        snprintf(err, errlen, "internal: %d KV pages not returned after the sweep",
-                 s.pages_total - tte_engine_pages_free(e));
-        rc = -1;
-    }
+    sweep s = {.sched = sched, .r = rules, .units = units, .n_units = n, .done = done, .ctx = ctx};
+    s.parts_left = tte_xcalloc((size_t)n, sizeof *s.parts_left);
+    s.unit_pages = tte_xcalloc((size_t)n, sizeof *s.unit_pages);
+    s.feed = tte_xmalloc((size_t)(1 + rules->n_end) * sizeof *s.feed);
+    s.scratch = tte_xmalloc(tte_sample_scratch_bytes(tte_sched_vocab(sched)));
+    tte_sched_client client = {admit, on_logits};
+    int rc = tte_sched_run(sched, &client, &s, err, errlen);
+    for (size_t i = 0; i < s.cap_lanes; i++) free(s.lanes[i].answer);
     free(s.lanes);
     free(s.parts_left);
     free(s.unit_pages);
+    free(s.feed);
     free(s.scratch);
-    free(spans);
-    free(logits);
     return rc;
 }
 
@@ -395,5 +321,5 @@ void sweep_unit_clear(sweep_unit *u) {
     free(u->results);
     free(u->thinking);
     u->results = NULL, u->thinking = NULL;
-    u->n_thinking = 0;
+    u->n_thinking = 0, u->cap_thinking = 0;
 }

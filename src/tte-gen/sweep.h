@@ -18,8 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/engine.h"
 #include "engine/sampler.h"
+#include "engine/sched.h"
 
 /* The rules of budget forcing, shared by every unit of a sweep. Arrays are borrowed. */
 typedef struct {
@@ -74,7 +74,7 @@ typedef struct {
 
     /* Output, filled by the sweep. */
     int32_t *thinking; /* the trace to the largest budget reached (malloc'd) */
-    int n_thinking;
+    int n_thinking, cap_thinking;
     sweep_result *results; /* n_budgets entries (malloc'd) */
     int done;
 } sweep_unit;
@@ -82,11 +82,12 @@ typedef struct {
 /* Called when a unit is complete, with its index; the unit's results stay valid. */
 typedef void (*sweep_done_fn)(void *ctx, int unit);
 
-/* Runs UNITS[0..n) on E, skipping units whose `done` is already set (taken from a cache). The done
- * callback gets the index into UNITS. Returns 0, or -1 with a message in ERR (an engine error, or a unit that
- * cannot fit in the KV cache even alone). */
-int sweep_run(tte_engine *e, const sweep_rules *rules, sweep_unit *units, int n, sweep_done_fn done,
-              void *ctx, char *err, size_t errlen);
+/* Runs UNITS[0..n) on the scheduler S (a client of it, see engine/sched.h), skipping units whose
+ * `done` is already set (taken from a cache). The done callback gets the index into UNITS. Returns
+ * 0, or -1 with a message in ERR (an engine error, or a unit that cannot fit in the KV cache even
+ * alone). */
+int sweep_run(tte_sched *s, const sweep_rules *rules, sweep_unit *units, int n, sweep_done_fn done, void *ctx,
+              char *err, size_t errlen);
 
 /* Frees what the sweep allocated in U. */
 void sweep_unit_clear(sweep_unit *u);
