@@ -6,11 +6,8 @@
 #define TTE_FIT_DATA_H
 
 #include "jsonl.h"
+#include "records.h"
 #include "strmap.h"
-
-/* The metrics, in output order. neg_entropy is -entropy_nats. */
-enum { METRIC_CORRECT, METRIC_P_GOLD_NORM, METRIC_P_GOLD, METRIC_NEG_ENTROPY, NMETRICS };
-extern const char *const metric_names[NMETRICS];
 
 typedef struct {
     long long index; /* the record's "sample", or its order of arrival when it has none */
@@ -21,8 +18,8 @@ typedef struct {
 /* One item at one budget: the samples' metric values and, for pass@k, the samples themselves. */
 typedef struct {
     long long budget;
-    double sum[NMETRICS];
-    int count[NMETRICS];
+    double sum[TTE_METRIC_N];
+    int count[TTE_METRIC_N];
     sample *samples;
     int nsamples, cap;
 } cell;
@@ -42,7 +39,7 @@ typedef struct {
     int nbudgets;
     item *items;
     int nitems, cap;
-    strmap item_index;
+    tte_strmap item_index;
 } group;
 
 typedef struct {
@@ -50,7 +47,7 @@ typedef struct {
     int nby;
     group *groups; /* in order of first appearance */
     int ngroups, cap;
-    strmap group_index;
+    tte_strmap group_index;
     long long arrivals; /* records read, to order samples without a "sample" field */
 } fitdata;
 

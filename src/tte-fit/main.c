@@ -53,7 +53,7 @@ static void free_list(char **list, int n) {
 int main(int argc, char **argv) {
     tte_cli_init(argv[0]);
     fit_options o = {.bootstrap = 1000, .seed = 1, .level = 0.95};
-    for (int m = 0; m < NMETRICS; m++) o.metric[m] = 1;
+    for (int m = 0; m < TTE_METRIC_N; m++) o.metric[m] = 1;
     fitdata d = {0};
     d.by = split_list("--by", "model,dataset", &d.nby);
 
@@ -80,12 +80,11 @@ int main(int argc, char **argv) {
         case OPT_METRIC: {
             int n;
             char **names = split_list("--metric", optarg, &n);
-            for (int m = 0; m < NMETRICS; m++) o.metric[m] = 0;
+            for (int m = 0; m < TTE_METRIC_N; m++) o.metric[m] = 0;
             for (int i = 0; i < n; i++) {
-                int found = 0;
-                for (int m = 0; m < NMETRICS; m++)
-                    if (strcmp(names[i], metric_names[m]) == 0) o.metric[m] = found = 1;
-                if (!found) tte_cli_usage("--metric: unknown metric '%s'", names[i]);
+                int m = tte_metric_parse(names[i]);
+                if (m < 0) tte_cli_usage("--metric: unknown metric '%s'", names[i]);
+                o.metric[m] = 1;
             }
             free_list(names, n);
             break;
@@ -118,7 +117,7 @@ int main(int argc, char **argv) {
     json_t *rec;
     int rc;
     while ((rc = tte_jsonl_next(r, &rec)) == 1) {
-        if (json_object_get(rec, "kind")) {
+        if (json_object_get(rec, TTE_FIELD_KIND)) {
             rc = tte_jsonl_write(out.f, rec) == 0 ? 0 : -2;
         } else {
             rc = fitdata_add(&d, r, rec);

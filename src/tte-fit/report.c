@@ -39,9 +39,9 @@ static void attach_why(json_t *obj, json_t *why) {
 }
 
 /* A new record of KIND with the group's --by fields. */
-static json_t *new_record(const char *kind, json_t *key) {
+static json_t *new_record(tte_record_kind kind, json_t *key) {
     json_t *r = json_object();
-    json_object_set_new(r, "kind", json_string(kind));
+    json_object_set_new(r, TTE_FIELD_KIND, json_string(tte_kind_name(kind)));
     json_object_update(r, key);
     return r;
 }
@@ -200,8 +200,8 @@ static int report_metric(FILE *out, const group *g, int m, const fit_options *o,
     }
     if (o->bootstrap > 0) tte_bootstrap_curve(v, ni, nb, o->bootstrap, o->seed, o->level, lo, hi);
 
-    json_t *rec = new_record("curve", g->key), *why = json_object();
-    json_object_set_new(rec, "metric", json_string(metric_names[m]));
+    json_t *rec = new_record(TTE_KIND_CURVE, g->key), *why = json_object();
+    json_object_set_new(rec, TTE_FIELD_METRIC, json_string(tte_metric_name(m)));
     json_t *points = json_array();
     int k = 0;
     for (int j = 0; j < nb; j++) {
@@ -253,9 +253,9 @@ static int report_metric(FILE *out, const group *g, int m, const fit_options *o,
     int limit = o->top > 0 && o->top < ni ? o->top : ni;
     for (int r = 0; r < limit; r++) {
         const item *it = &g->items[rank[r].index];
-        json_t *irec = new_record("item", g->key), *iwhy = json_object();
+        json_t *irec = new_record(TTE_KIND_ITEM, g->key), *iwhy = json_object();
         json_object_set_new(irec, "id", json_string(it->id));
-        json_object_set_new(irec, "metric", json_string(metric_names[m]));
+        json_object_set_new(irec, TTE_FIELD_METRIC, json_string(tte_metric_name(m)));
         json_t *values = json_array();
         int kk = 0;
         for (int j = 0; j < nb; j++) {
@@ -328,7 +328,7 @@ static int report_passk(FILE *out, const group *g) {
                     maj[t] += tte_maj_at_k(preds, correct, ks[t]);
                 }
             }
-        json_t *rec = new_record("passk", g->key), *why = json_object();
+        json_t *rec = new_record(TTE_KIND_PASSK, g->key), *why = json_object();
         json_object_set_new(rec, "budget", json_integer(g->budgets[j]));
         json_object_set_new(rec, "items", json_integer(nitems));
         json_object_set_new(rec, "n", json_integer(nmin));
@@ -360,13 +360,13 @@ static int report_passk(FILE *out, const group *g) {
 int report_group(FILE *out, const fitdata *d, int gi, const fit_options *o, group_summary *s) {
     const group *g = &d->groups[gi];
     memset(s, 0, sizeof *s);
-    for (int m = 0; m < NMETRICS; m++)
+    for (int m = 0; m < TTE_METRIC_N; m++)
         if (o->metric[m] && report_metric(out, g, m, o, s) != 0) return -1;
-    return o->metric[METRIC_CORRECT] ? report_passk(out, g) : 0;
+    return o->metric[TTE_METRIC_CORRECT] ? report_passk(out, g) : 0;
 }
 
 void summary_free(group_summary *s) {
-    for (int m = 0; m < NMETRICS; m++) free(s->mean[m]), free(s->item_score[m]);
+    for (int m = 0; m < TTE_METRIC_N; m++) free(s->mean[m]), free(s->item_score[m]);
 }
 
 /* ---- across models ---- */
@@ -379,7 +379,7 @@ static json_t *key_without_model(const group *g) {
 }
 
 int report_correlations(FILE *out, const fitdata *d, const group_summary *s, const fit_options *o) {
-    for (int m = 0; m < NMETRICS; m++) {
+    for (int m = 0; m < TTE_METRIC_N; m++) {
         if (!o->metric[m]) continue;
         for (int a = 0; a < d->ngroups; a++)
             for (int b = a + 1; b < d->ngroups; b++) {
@@ -401,13 +401,13 @@ int report_correlations(FILE *out, const fitdata *d, const group_summary *s, con
                 }
                 int n = 0;
                 for (int i = 0; i < ga->nitems; i++) {
-                    int j = strmap_get(&gb->item_index, ga->items[i].id);
+                    int j = tte_strmap_get(&gb->item_index, ga->items[i].id, strlen(ga->items[i].id));
                     if (j < 0 || isnan(s[a].item_score[m][i]) || isnan(s[b].item_score[m][j])) continue;
                     xa[n] = s[a].item_score[m][i], xb[n] = s[b].item_score[m][j], n++;
                 }
-                json_t *rec = new_record("correlation", ka), *why = json_object();
+                json_t *rec = new_record(TTE_KIND_CORRELATION, ka), *why = json_object();
                 json_decref(ka);
-                json_object_set_new(rec, "metric", json_string(metric_names[m]));
+                json_object_set_new(rec, TTE_FIELD_METRIC, json_string(tte_metric_name(m)));
                 json_object_set_new(rec, "models", json_pack("[ss]", ga->model, gb->model));
                 json_object_set_new(rec, "score", json_string("breakthroughness"));
                 json_object_set_new(rec, "items", json_integer(n));
@@ -466,10 +466,10 @@ int report_sizes(FILE *out, const fitdata *d, const group_summary *s, const fit_
             }
             if (next == 0 || n < 2) break;
             last = next;
-            for (int m = 0; m < NMETRICS && rc == 0; m++) {
+            for (int m = 0; m < TTE_METRIC_N && rc == 0; m++) {
                 if (!o->metric[m]) continue;
-                json_t *rec = new_record("sizes", key), *why = json_object(), *points = json_array();
-                json_object_set_new(rec, "metric", json_string(metric_names[m]));
+                json_t *rec = new_record(TTE_KIND_SIZES, key), *why = json_object(), *points = json_array();
+                json_object_set_new(rec, TTE_FIELD_METRIC, json_string(tte_metric_name(m)));
                 json_object_set_new(rec, "budget", json_integer(next));
                 int k = 0;
                 for (int i = 0; i < n; i++) {

@@ -8,8 +8,8 @@
 #include <stdio.h>
 
 typedef struct {
-    int metric[NMETRICS]; /* which metrics to report */
-    int bootstrap;        /* resamples; 0: no bands */
+    int metric[TTE_METRIC_N]; /* which metrics to report */
+    int bootstrap;            /* resamples; 0: no bands */
     uint64_t seed;
     double level; /* of the bootstrap band */
     int legacy;   /* breakthroughness is the study's median-squared variant */
@@ -19,8 +19,8 @@ typedef struct {
 /* What later records need from a group: per metric, the curve's mean at each of the group's budgets
  * and each item's breakthroughness (NAN where there is none). Freed by summary_free. */
 typedef struct {
-    double *mean[NMETRICS];
-    double *item_score[NMETRICS];
+    double *mean[TTE_METRIC_N];
+    double *item_score[TTE_METRIC_N];
 } group_summary;
 
 /* Each returns 0, or -1 on a write error or when out of memory (errno set). */

@@ -6,6 +6,7 @@
 #include "plot.h"
 
 #include "cli.h"
+#include "records.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -80,10 +81,10 @@ static int curve_data(FILE *f, const plot_curve *c) {
         fprintf(f, "%.10g %.10g %.10g %.10g\n", p->budget, p->mean, lo, hi);
     }
     script_data_end(f);
-    for (int k = 0; k < FIT_KINDS; k++) {
+    for (int k = 0; k < TTE_FIT_NKINDS; k++) {
         if (!c->fits[k].present) continue;
         char fn[64];
-        snprintf(fn, sizeof fn, "curve%d_%s", n, plot_fit_names[k]);
+        snprintf(fn, sizeof fn, "curve%d_%s", n, tte_fit_name(k));
         script_fit_function(f, fn, k, &c->fits[k]);
     }
     return n;
@@ -116,7 +117,7 @@ static void curve_annotations(FILE *f, plot_curve *const *v, int n, const char *
 
 /* The key lines of plot_single. */
 static int single_entries(const plot_curve *c) {
-    return 1 + c->fits[FIT_LOGLINEAR].present + (c->best > FIT_LOGLINEAR);
+    return 1 + c->fits[TTE_FIT_LOGLINEAR].present + (c->best > TTE_FIT_LOGLINEAR);
 }
 
 static void metric_axis(FILE *f, const char *metric) {
@@ -127,12 +128,12 @@ static void metric_axis(FILE *f, const char *metric) {
 /* One curve alone in a panel: points with intervals, the log-linear fit dashed, the best fit solid. */
 static void plot_single(FILE *f, const plot_curve *c, int n) {
     fprintf(f, "plot $curve%d using 1:2:3:4 with yerrorbars lt 1 title 'mean, CI'", n);
-    if (c->fits[FIT_LOGLINEAR].present)
+    if (c->fits[TTE_FIT_LOGLINEAR].present)
         fprintf(f, ", \\\n     curve%d_loglinear(x) with lines lt 2 title 'log-linear%s'", n,
-                c->best == FIT_LOGLINEAR ? " (best)" : "");
-    if (c->best > FIT_LOGLINEAR)
+                c->best == TTE_FIT_LOGLINEAR ? " (best)" : "");
+    if (c->best > TTE_FIT_LOGLINEAR)
         fprintf(f, ", \\\n     curve%d_%s(x) with lines lt 3 dt 1 title '%s (best)'", n,
-                plot_fit_names[c->best], plot_fit_names[c->best]);
+                tte_fit_name(c->best), tte_fit_name(c->best));
     fputc('\n', f);
 }
 
@@ -174,12 +175,12 @@ static void curves_overlay(FILE *f, const curve_list *l, const char *metric, con
             const plot_curve *c = in.v[i];
             /* The best fit in the model's colour and dash; the log-linear one only when it is best
              * or the only fit, since two lines per model would bury the points. */
-            int fit = c->best >= 0 ? c->best : c->fits[FIT_LOGLINEAR].present ? FIT_LOGLINEAR : -1;
+            int fit = c->best >= 0 ? c->best : c->fits[TTE_FIT_LOGLINEAR].present ? TTE_FIT_LOGLINEAR : -1;
             fprintf(f, "%s$curve%d using 1:2:3:4 with yerrorbars lt %d title ", i ? ", \\\n     " : "",
                     ids[i], i + 1);
             script_quote(f, c->model + prefix);
             if (fit >= 0)
-                fprintf(f, ", \\\n     curve%d_%s(x) with lines lt %d notitle", ids[i], plot_fit_names[fit],
+                fprintf(f, ", \\\n     curve%d_%s(x) with lines lt %d notitle", ids[i], tte_fit_name(fit),
                         i + 1);
         }
         fputc('\n', f);
@@ -191,7 +192,7 @@ static void curves_overlay(FILE *f, const curve_list *l, const char *metric, con
 }
 
 void figure_curves(FILE *f, const plot_data *d, const plot_options *o) {
-    const char *metric = curve_metric(d, o, "correct");
+    const char *metric = curve_metric(d, o, tte_metric_name(TTE_METRIC_CORRECT));
     curve_list l = select_curves(d, o, metric);
     if (l.n == 0) tte_die("curves: no curve records with points for metric '%s' in the input", metric);
     if (o->overlay_model) {
@@ -222,10 +223,12 @@ void figure_curves(FILE *f, const plot_data *d, const plot_options *o) {
  * metrics? One row per model and dataset, one column per metric. */
 void figure_discrete_vs_continuous(FILE *f, const plot_data *d, const plot_options *o) {
     /* The columns and the names each metric may have (tte-fit's name for -entropy comes first). */
-    static const char *const metrics[][3] = {
-        {"correct"}, {"p_gold_norm"}, {"neg_entropy", "neg_entropy_nats", "-entropy_nats"}};
+    const char *const metrics[][3] = {
+        {tte_metric_name(TTE_METRIC_CORRECT)},
+        {tte_metric_name(TTE_METRIC_P_GOLD_NORM)},
+        {tte_metric_name(TTE_METRIC_NEG_ENTROPY), "neg_entropy_nats", "-entropy_nats"}};
     enum { NMETRICS = sizeof metrics / sizeof metrics[0] };
-    curve_list acc = select_curves(d, o, "correct");
+    curve_list acc = select_curves(d, o, metrics[0][0]);
     /* A group is drawn when it has both accuracy and p_gold_norm; -entropy joins when present. */
     curve_list rows_of[NMETRICS] = {{0}};
     int has_entropy = 0;
@@ -292,7 +295,7 @@ static void params_label(char *buf, size_t n, double params) {
 /* One panel per dataset: the metric against model size, one line per budget. */
 void figure_sizes(FILE *f, const plot_data *d, const plot_options *o) {
     enum { MAX_LINES = 4 }; /* more budgets crowd a column-wide panel */
-    const char *metric = curve_metric(d, o, "correct");
+    const char *metric = curve_metric(d, o, tte_metric_name(TTE_METRIC_CORRECT));
     curve_list l = select_curves(d, o, metric);
     if (o->budget > 0) { /* only the curves measured at --budget */
         int kept = 0;

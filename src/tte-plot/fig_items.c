@@ -3,6 +3,7 @@
 #include "plot.h"
 
 #include "cli.h"
+#include "records.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -28,9 +29,9 @@ static const char *item_metric(const plot_data *d, const plot_options *o) {
     for (int i = 0; i < d->nitems; i++) {
         const plot_item *it = &d->items[i];
         if (!plot_selected(o, it->model, it->dataset)) continue;
-        if (!metric || strcmp(it->metric, "p_gold_norm") == 0) metric = it->metric;
+        if (!metric || strcmp(it->metric, tte_metric_name(TTE_METRIC_P_GOLD_NORM)) == 0) metric = it->metric;
     }
-    return metric ? metric : "p_gold_norm";
+    return metric ? metric : tte_metric_name(TTE_METRIC_P_GOLD_NORM);
 }
 
 /* The selected items of METRIC; with VALUES, only those that have values to draw. */

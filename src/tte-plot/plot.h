@@ -11,6 +11,8 @@
 #include <jansson.h>
 #include <stdio.h>
 
+#include "stats/fit.h"
+
 /* One budget of a curve: the metric's mean over items and samples and its bootstrap interval.
  * lo and hi are NAN when the record has none. */
 typedef struct {
@@ -23,16 +25,11 @@ typedef struct {
  *   hinge2     y = a + b x + c1 max(0, x - tau1) + c2 max(0, x - tau2)
  *   logistic   y = lo + (hi - lo) / (1 + exp(-s (x - x0)))
  * "sigmoid" with parameters lo, hi, x0, k (the name and slope letter of earlier records) is read as
- * the logistic. */
-enum { FIT_LOGLINEAR, FIT_HINGE, FIT_HINGE2, FIT_LOGISTIC, FIT_KINDS };
-enum { FIT_MAX_PARAMS = 6 };
-extern const char *const plot_fit_names[FIT_KINDS];
-/* Each kind's parameter names as tte-fit writes them, NULL-terminated. */
-extern const char *const plot_fit_params[FIT_KINDS][FIT_MAX_PARAMS + 1];
+ * the logistic. Kinds, names and parameter names are stats/fit.h's (tte_fit_kind). */
 
 typedef struct {
-    int present;              /* 0 when the record has no such fit, or null (tte-fit's "why") */
-    double p[FIT_MAX_PARAMS]; /* parameters in the order of plot_fit_params[kind] */
+    int present;                /* 0 when the record has no such fit, or null (tte-fit's "why") */
+    double p[TTE_FIT_MAXPARAM]; /* parameters in the order of tte_fit_param_names(kind) */
 } plot_fit;
 
 /* Strings are borrowed from the JSON record the struct came from (plot_data keeps them alive).
@@ -41,8 +38,8 @@ typedef struct {
     const char *model, *dataset, *metric;
     plot_point *points; /* ascending budgets; points whose mean is null are left out */
     int npoints;
-    plot_fit fits[FIT_KINDS];
-    int best;                /* a FIT_* kind, or -1 */
+    plot_fit fits[TTE_FIT_NKINDS];
+    int best;                /* a tte_fit_kind, or -1 */
     double breakthroughness; /* NAN when absent or null */
     double model_params;     /* NAN when absent */
 } plot_curve;

@@ -7,29 +7,23 @@
 
 #include "cli.h"
 #include "jsonl.h"
+#include "records.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-const char *const plot_fit_names[FIT_KINDS] = {"loglinear", "hinge", "hinge2", "logistic"};
-const char *const plot_fit_params[FIT_KINDS][FIT_MAX_PARAMS + 1] = {
-    {"a", "b", NULL},
-    {"a", "b", "c", "tau", NULL},
-    {"a", "b", "c1", "tau1", "c2", "tau2", NULL},
-    {"lo", "hi", "x0", "s", NULL},
-};
 /* Another spelling of a kind, with its own parameter names in the kind's order. */
 static const struct {
     const char *name;
     int kind;
-    const char *params[FIT_MAX_PARAMS + 1];
-} fit_aliases[] = {{"sigmoid", FIT_LOGISTIC, {"lo", "hi", "x0", "k", NULL}}};
+    const char *params[TTE_FIT_MAXPARAM + 1];
+} fit_aliases[] = {{"sigmoid", TTE_FIT_LOGISTIC, {"lo", "hi", "x0", "k", NULL}}};
 
 /* The name and parameter names a record uses for KIND: the alias when only that is present. */
 static void fit_spelling(json_t *fits, int kind, const char **name, const char *const **params) {
-    *name = plot_fit_names[kind];
-    *params = plot_fit_params[kind];
+    *name = tte_fit_name(kind);
+    *params = tte_fit_param_names(kind);
     for (size_t i = 0; i < sizeof fit_aliases / sizeof fit_aliases[0]; i++)
         if (fit_aliases[i].kind == kind && !json_object_get(fits, *name) &&
             json_object_get(fits, fit_aliases[i].name)) {
@@ -117,7 +111,7 @@ static void read_fits(tte_jsonl *r, json_t *rec, plot_curve *c) {
         fail(r, "field \"%s\": must be an object", "fits");
     c->best = -1;
     const char *best = json_string_value(json_object_get(rec, "best"));
-    for (int k = 0; k < FIT_KINDS; k++) {
+    for (int k = 0; k < TTE_FIT_NKINDS; k++) {
         const char *kind, *const *params;
         fit_spelling(fits, k, &kind, &params);
         json_t *fit = json_object_get(fits, kind); /* NULL when fits is absent */
@@ -226,11 +220,12 @@ void plot_read(plot_data *d, char *const *paths, int n) {
     int status;
     while ((status = tte_jsonl_next(r, &rec)) != 0) {
         if (status < 0) tte_die("%s", tte_jsonl_error(r));
-        const char *kind = json_string_value(json_object_get(rec, "kind"));
-        void (*reader)(plot_data *, tte_jsonl *, json_t *) = NULL;
-        if (kind && strcmp(kind, "curve") == 0) reader = read_curve;
-        if (kind && strcmp(kind, "item") == 0) reader = read_item;
-        if (kind && strcmp(kind, "passk") == 0) reader = read_passk;
+        const char *name = json_string_value(json_object_get(rec, TTE_FIELD_KIND));
+        int kind = name ? tte_kind_parse(name) : -1;
+        void (*reader)(plot_data *, tte_jsonl *, json_t *) = kind == TTE_KIND_CURVE   ? read_curve
+                                                             : kind == TTE_KIND_ITEM  ? read_item
+                                                             : kind == TTE_KIND_PASSK ? read_passk
+                                                                                      : NULL;
         if (!reader) {
             json_decref(rec);
             continue;

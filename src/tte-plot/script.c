@@ -4,6 +4,7 @@
 #include "plot.h"
 
 #include "cli.h"
+#include "records.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -239,25 +240,25 @@ void script_data_begin(FILE *f, const char *name) { fprintf(f, "$%s << EOD\n", n
 void script_data_end(FILE *f) { fputs("EOD\n", f); }
 
 void script_fit_function(FILE *f, const char *name, int kind, const plot_fit *fit) {
-    const double *p = fit->p; /* in the order of plot_fit_params */
+    const double *p = fit->p; /* in the order of tte_fit_param_names */
     fprintf(f, "%s(t) = ", name);
     switch (kind) {
-    case FIT_LOGLINEAR:
+    case TTE_FIT_LOGLINEAR:
         fprintf(f, "%.10g + %.10g*lx(t)", p[0], p[1]);
         break;
-    case FIT_HINGE:
+    case TTE_FIT_HINGE:
         fprintf(f, "%.10g + %.10g*lx(t) + %.10g*relu(lx(t) - %.10g)", p[0], p[1], p[2], p[3]);
         break;
-    case FIT_HINGE2:
+    case TTE_FIT_HINGE2:
         fprintf(f, "%.10g + %.10g*lx(t) + %.10g*relu(lx(t) - %.10g) + %.10g*relu(lx(t) - %.10g)", p[0], p[1],
                 p[2], p[3], p[4], p[5]);
         break;
-    case FIT_LOGISTIC:
+    case TTE_FIT_LOGISTIC:
         fprintf(f, "%.10g + (%.10g - %.10g) / (1 + exp(-(%.10g)*(lx(t) - %.10g)))", p[0], p[1], p[0], p[3],
                 p[2]);
         break;
     }
-    fprintf(f, "   # %s fit\n", plot_fit_names[kind]);
+    fprintf(f, "   # %s fit\n", tte_fit_name(kind));
 }
 
 static int ascending(const void *a, const void *b) {
@@ -292,8 +293,8 @@ const char *plot_metric_label(const char *metric) {
 }
 
 int plot_metric_is_probability(const char *metric) {
-    return strcmp(metric, "correct") == 0 || strcmp(metric, "p_gold_norm") == 0 ||
-           strcmp(metric, "p_gold") == 0;
+    int m = tte_metric_parse(metric);
+    return m >= 0 && tte_metric_is_probability(m);
 }
 
 /* The corners, in the order they are tried: a rising curve leaves the top left free. */

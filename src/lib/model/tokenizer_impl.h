@@ -14,26 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "strmap.h"
 #include "tokenizer.h"
-
-/* A hash map from byte strings to int32 values, open addressing with linear probing. Keys live in
- * the map's own arena. */
-typedef struct {
-    uint64_t *hash; /* [cap], 0 = empty slot */
-    uint32_t *off;  /* [cap] key offset in arena */
-    uint32_t *len;  /* [cap] key length */
-    int32_t *val;   /* [cap] */
-    size_t cap, n;  /* cap is a power of two */
-    char *arena;
-    size_t arena_len, arena_cap;
-} tte_strmap;
-
-int tte_strmap_init(tte_strmap *m, size_t expected);
-void tte_strmap_free(tte_strmap *m);
-/* Inserts or replaces KEY's value. Returns 0, or -1 when out of memory. */
-int tte_strmap_put(tte_strmap *m, const char *key, size_t len, int32_t val);
-/* KEY's value, or -1 when absent. */
-int32_t tte_strmap_get(const tte_strmap *m, const char *key, size_t len);
 
 /* The merges: pair of ids -> (rank, id of the merged token), open addressing on the packed pair. */
 typedef struct {

@@ -1,9 +1,12 @@
 /* fit: the common part of every fit: dispatch, criteria and leave-one-out. See fit.h. */
 #include "stats/fit.h"
-#include "xalloc.h"
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "records.h"
+#include "xalloc.h"
 
 typedef int (*raw_fit)(const double *, const double *, int, double *, double *, const char **);
 
@@ -13,15 +16,21 @@ static const struct {
     int nparam;
     raw_fit fit;
 } kinds[TTE_FIT_NKINDS] = {
-    [TTE_FIT_LOGLINEAR] = {"loglinear", {"a", "b", NULL}, 2, tte_fit_loglinear},
-    [TTE_FIT_HINGE] = {"hinge", {"a", "b", "c", "tau", NULL}, 4, tte_fit_hinge},
-    [TTE_FIT_HINGE2] = {"hinge2", {"a", "b", "c1", "tau1", "c2", "tau2", NULL}, 6, tte_fit_hinge2},
-    [TTE_FIT_LOGISTIC] = {"logistic", {"lo", "hi", "x0", "s", NULL}, 4, tte_fit_logistic},
+    [TTE_FIT_LOGLINEAR] = {TTE_FIT_NAME_LOGLINEAR, {"a", "b", NULL}, 2, tte_fit_loglinear},
+    [TTE_FIT_HINGE] = {TTE_FIT_NAME_HINGE, {"a", "b", "c", "tau", NULL}, 4, tte_fit_hinge},
+    [TTE_FIT_HINGE2] = {TTE_FIT_NAME_HINGE2, {"a", "b", "c1", "tau1", "c2", "tau2", NULL}, 6, tte_fit_hinge2},
+    [TTE_FIT_LOGISTIC] = {TTE_FIT_NAME_LOGISTIC, {"lo", "hi", "x0", "s", NULL}, 4, tte_fit_logistic},
 };
 
 const char *tte_fit_name(tte_fit_kind kind) { return kinds[kind].name; }
 const char *const *tte_fit_param_names(tte_fit_kind kind) { return kinds[kind].params; }
 int tte_fit_nparam(tte_fit_kind kind) { return kinds[kind].nparam; }
+
+int tte_fit_parse(const char *name) {
+    for (int k = 0; k < TTE_FIT_NKINDS; k++)
+        if (strcmp(name, kinds[k].name) == 0) return k;
+    return -1;
+}
 
 static double hinge_term(double x, double tau) { return x > tau ? x - tau : 0; }
 

@@ -40,8 +40,10 @@ typedef struct {
     tte_value r2, aicc, bic, loo_rmse;
 } tte_fit;
 
-/* "loglinear", "hinge", "hinge2", "logistic". */
+/* "loglinear", "hinge", "hinge2", "logistic": the names of a curve record's fits (records.h). */
 const char *tte_fit_name(tte_fit_kind kind);
+/* The kind NAME names, or -1. */
+int tte_fit_parse(const char *name);
 /* Parameter names, NULL-terminated: a b | a b c tau | a b c1 tau1 c2 tau2 | lo hi x0 s. Static. */
 const char *const *tte_fit_param_names(tte_fit_kind kind);
 int tte_fit_nparam(tte_fit_kind kind);
