@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
+#include "xalloc.h"
+
 struct tte_jsonl {
     char *const *paths; /* files still to read after this one (open_list) */
     int npaths;
@@ -23,7 +26,7 @@ static int is_stdin_path(const char *path) { return path == NULL || strcmp(path,
 static int open_path(tte_jsonl *r, const char *path) {
     if (r->f && r->f != stdin) fclose(r->f);
     free(r->name);
-    r->name = strdup(is_stdin_path(path) ? "<stdin>" : path);
+    r->name = tte_xstrdup(is_stdin_path(path) ? "<stdin>" : path);
     r->line = 0;
     r->f = is_stdin_path(path) ? stdin : fopen(path, "rb");
     if (r->f) return 0;
@@ -32,20 +35,15 @@ static int open_path(tte_jsonl *r, const char *path) {
 }
 
 tte_jsonl *tte_jsonl_open_list(char *const *paths, int n) {
-    tte_jsonl *r = calloc(1, sizeof *r);
-    if (!r) return NULL;
+    tte_jsonl *r = tte_xcalloc(1, sizeof *r);
     r->paths = paths;
     r->npaths = n;
-    if (n == 0) r->f = stdin, r->name = strdup("<stdin>");
+    if (n == 0) r->f = stdin, r->name = tte_xstrdup("<stdin>");
     return r;
 }
 
 tte_jsonl *tte_jsonl_open(const char *path, char *err, size_t errlen) {
-    tte_jsonl *r = calloc(1, sizeof *r);
-    if (!r) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
+    tte_jsonl *r = tte_xcalloc(1, sizeof *r);
     if (open_path(r, path) != 0) {
         snprintf(err, errlen, "%s", r->err);
         tte_jsonl_close(r);
@@ -86,6 +84,7 @@ int tte_jsonl_next(tte_jsonl *r, json_t **out) {
         errno = 0;
         ssize_t len = getline(&r->buf, &r->cap, r->f);
         if (len < 0) {
+            if (errno == ENOMEM) tte_die("out of memory"); /* getline says so with errno alone */
             if (ferror(r->f)) {
                 r->line++;
                 return tte_jsonl_fail(r, "read error: %s", strerror(errno ? errno : EIO));
@@ -101,6 +100,7 @@ int tte_jsonl_next(tte_jsonl *r, json_t **out) {
         if (start == (size_t)len) continue; /* blank line */
         json_error_t je;
         json_t *v = json_loadb(r->buf + start, (size_t)len - start, JSON_REJECT_DUPLICATES, &je);
+        if (!v && json_error_code(&je) == json_error_out_of_memory) tte_die("out of memory");
         if (!v) return tte_jsonl_fail(r, "invalid JSON at column %d: %s", je.column, je.text);
         if (!json_is_object(v)) {
             json_decref(v);
@@ -134,8 +134,7 @@ int tte_jsonl_get_ids(tte_jsonl *r, json_t *obj, const char *field, int32_t limi
     if (!json_is_array(a)) return tte_jsonl_fail(r, "field \"%s\": must be a list of token ids", field);
     if (!allow_empty && json_array_size(a) == 0)
         return tte_jsonl_fail(r, "field \"%s\": must not be empty", field);
-    int32_t *out = malloc((json_array_size(a) + 1) * sizeof *out);
-    if (!out) return tte_jsonl_fail(r, "field \"%s\": out of memory", field);
+    int32_t *out = tte_xmalloc(tte_xmul(json_array_size(a) + 1, sizeof *out));
     size_t i;
     json_array_foreach(a, i, v) {
         if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) >= limit) {

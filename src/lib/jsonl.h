@@ -14,10 +14,12 @@
 
 typedef struct tte_jsonl tte_jsonl;
 
-/* Opens PATH for reading ("-" or NULL: stdin). Returns NULL with a message in ERR on failure. */
+/* Opens PATH for reading ("-" or NULL: stdin). Returns NULL with a message in ERR when it cannot be
+ * opened. Out of memory, here and in every function below, exits (xalloc.h). */
 tte_jsonl *tte_jsonl_open(const char *path, char *err, size_t errlen);
 /* A reader over the N files in PATHS one after another, as a tool reads its arguments (N == 0:
- * stdin). Files are opened when reached; one that cannot be opened is an error of tte_jsonl_next. */
+ * stdin). Files are opened when reached; one that cannot be opened is an error of tte_jsonl_next.
+ * Never NULL. */
 tte_jsonl *tte_jsonl_open_list(char *const *paths, int n);
 void tte_jsonl_close(tte_jsonl *r);
 

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "xalloc.h"
+
 int tte_outfile_open(tte_outfile *o, const char *path, char *err, size_t errlen) {
     memset(o, 0, sizeof *o);
     if (!path || strcmp(path, "-") == 0) {
@@ -13,13 +15,8 @@ int tte_outfile_open(tte_outfile *o, const char *path, char *err, size_t errlen)
         return 0;
     }
     size_t n = strlen(path) + 16;
-    o->path = strdup(path);
-    o->tmp = malloc(n);
-    if (!o->path || !o->tmp) {
-        tte_outfile_abort(o);
-        snprintf(err, errlen, "%s: out of memory", path);
-        return -1;
-    }
+    o->path = tte_xstrdup(path);
+    o->tmp = tte_xmalloc(n);
     snprintf(o->tmp, n, "%s.tmpXXXXXX", path);
     int fd = mkstemp(o->tmp);
     if (fd < 0 || !(o->f = fdopen(fd, "wb"))) {

@@ -12,7 +12,8 @@ typedef struct {
     char *tmp;  /* the temporary file */
 } tte_outfile;
 
-/* Returns 0, or -1 with a message in ERR. */
+/* Returns 0, or -1 with a message in ERR when the temporary file cannot be created (out of memory
+ * exits, xalloc.h). */
 int tte_outfile_open(tte_outfile *o, const char *path, char *err, size_t errlen);
 /* Flushes, syncs and renames into place. Returns 0, or -1 with a message in ERR (the target is
  * then untouched). */

@@ -4,6 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
+#include "xalloc.h"
+
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
@@ -18,18 +21,18 @@ static size_t pow2_at_least(size_t n) {
     return cap;
 }
 
-static int strmap_alloc(tte_strmap *m, size_t cap) {
-    m->hash = calloc(cap, sizeof *m->hash);
-    m->off = malloc(cap * sizeof *m->off);
-    m->len = malloc(cap * sizeof *m->len);
-    m->val = malloc(cap * sizeof *m->val);
+static void strmap_alloc(tte_strmap *m, size_t cap) {
+    m->hash = tte_xcalloc(cap, sizeof *m->hash);
+    m->off = tte_xmalloc(tte_xmul(cap, sizeof *m->off));
+    m->len = tte_xmalloc(tte_xmul(cap, sizeof *m->len));
+    m->val = tte_xmalloc(tte_xmul(cap, sizeof *m->val));
     m->cap = cap;
-    return m->hash && m->off && m->len && m->val ? 0 : -1;
 }
 
 int tte_strmap_init(tte_strmap *m, size_t expected) {
     memset(m, 0, sizeof *m);
-    return strmap_alloc(m, pow2_at_least(expected * 2));
+    strmap_alloc(m, pow2_at_least(tte_xmul(expected, 2)));
+    return 0;
 }
 
 void tte_strmap_free(tte_strmap *m) {
@@ -51,13 +54,9 @@ static size_t strmap_slot(const tte_strmap *m, uint64_t h, const char *key, size
     return i;
 }
 
-static int strmap_grow(tte_strmap *m) {
+static void strmap_grow(tte_strmap *m) {
     tte_strmap old = *m;
-    if (strmap_alloc(m, old.cap ? old.cap * 2 : 16) != 0) {
-        free(m->hash), free(m->off), free(m->len), free(m->val);
-        *m = old;
-        return -1;
-    }
+    strmap_alloc(m, old.cap ? tte_xmul(old.cap, 2) : 16);
     for (size_t i = 0; i < old.cap; i++) {
         if (!old.hash[i]) continue;
         size_t j = old.hash[i] & (m->cap - 1);
@@ -66,25 +65,18 @@ static int strmap_grow(tte_strmap *m) {
     }
     m->n = old.n;
     free(old.hash), free(old.off), free(old.len), free(old.val);
-    return 0;
 }
 
 int tte_strmap_put(tte_strmap *m, const char *key, size_t len, int32_t val) {
-    if ((m->n + 1) * 2 > m->cap && strmap_grow(m) != 0) return -1;
+    if ((m->n + 1) * 2 > m->cap) strmap_grow(m);
     uint64_t h = hash_bytes(key, len);
     size_t i = strmap_slot(m, h, key, len);
     if (m->hash[i]) {
         m->val[i] = val;
         return 0;
     }
-    if (m->arena_len + len > m->arena_cap) {
-        size_t cap = m->arena_cap ? m->arena_cap : 4096;
-        while (cap < m->arena_len + len) cap *= 2;
-        char *a = realloc(m->arena, cap);
-        if (!a) return -1;
-        m->arena = a;
-        m->arena_cap = cap;
-    }
+    if (m->arena_len + len > UINT32_MAX) tte_die("out of memory"); /* offsets are 32-bit */
+    TTE_GROW(m->arena, m->arena_cap, m->arena_len + len);
     memcpy(m->arena + m->arena_len, key, len);
     m->hash[i] = h, m->off[i] = (uint32_t)m->arena_len, m->len[i] = (uint32_t)len, m->val[i] = val;
     m->arena_len += len;

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xalloc.h"
+
 /* Length of the valid UTF-8 sequence at S[0..LEN), or 0 when the bytes there are not one. When 0 is
  * returned, *BAD gets the length of the maximal subpart to replace (at least 1): the longest prefix
  * that could still begin a valid sequence (Unicode table 3-7). */
@@ -55,9 +57,7 @@ size_t tte_utf8_valid_prefix(const char *s, size_t len) {
 
 char *tte_utf8_lossy(const char *s, size_t len, size_t *outlen) {
     /* Each invalid byte becomes at most 3 bytes. */
-    if (len > (SIZE_MAX - 1) / 3) return NULL;
-    char *out = malloc(len * 3 + 1);
-    if (!out) return NULL;
+    char *out = tte_xmalloc(tte_xmul(len, 3) + 1);
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0, o = 0, bad;
     while (i < len) {

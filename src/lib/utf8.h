@@ -14,7 +14,8 @@
 size_t tte_utf8_valid_prefix(const char *s, size_t len);
 
 /* S with every maximal invalid subsequence replaced by U+FFFD (EF BF BD), NUL-terminated; *OUTLEN
- * gets its length. Returns a new malloc'd string the caller frees, or NULL when out of memory. */
+ * gets its length. Returns a new malloc'd string the caller frees; never NULL (out of memory exits,
+ * xalloc.h). */
 char *tte_utf8_lossy(const char *s, size_t len, size_t *outlen);
 
 #endif
