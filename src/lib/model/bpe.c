@@ -7,23 +7,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "tokenizer_impl.h"
+#include "xalloc.h"
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
 /* ---- growable id arrays ---- */
 
-int tte_tokens_push(tte_tokens *out, int32_t id) {
-    if (out->n == out->cap) {
-        size_t cap = out->cap ? out->cap * 2 : 64;
-        int32_t *ids = realloc(out->ids, cap * sizeof *ids);
-        if (!ids) return -1;
-        out->ids = ids;
-        out->cap = cap;
-    }
+void tte_tokens_push(tte_tokens *out, int32_t id) {
+    TTE_GROW(out->ids, out->cap, out->n + 1);
     out->ids[out->n++] = id;
-    return 0;
 }
 
 void tte_tokens_free(tte_tokens *t) {
@@ -46,13 +41,12 @@ static uint64_t pack_pair(int32_t left, int32_t right) {
 
 static size_t pair_hash(uint64_t key) { return (size_t)XXH3_64bits(&key, sizeof key); }
 
-int tte_merges_init(tte_merges *m, size_t expected) {
-    m->cap = pow2_at_least(expected * 2);
+void tte_merges_init(tte_merges *m, size_t expected) {
+    m->cap = pow2_at_least(tte_xmul(expected, 2));
     m->n = 0;
-    m->pair = calloc(m->cap, sizeof *m->pair);
-    m->rank = malloc(m->cap * sizeof *m->rank);
-    m->merged = malloc(m->cap * sizeof *m->merged);
-    return m->pair && m->rank && m->merged ? 0 : -1;
+    m->pair = tte_xcalloc(m->cap, sizeof *m->pair);
+    m->rank = tte_xmalloc(tte_xmul(m->cap, sizeof *m->rank));
+    m->merged = tte_xmalloc(tte_xmul(m->cap, sizeof *m->merged));
 }
 
 void tte_merges_free(tte_merges *m) {
@@ -68,14 +62,10 @@ static size_t merges_slot(const tte_merges *m, uint64_t key) {
     return i;
 }
 
-int tte_merges_put(tte_merges *m, int32_t left, int32_t right, uint32_t rank, int32_t merged) {
+void tte_merges_put(tte_merges *m, int32_t left, int32_t right, uint32_t rank, int32_t merged) {
     if ((m->n + 1) * 2 > m->cap) {
         tte_merges old = *m;
-        if (tte_merges_init(m, old.cap) != 0) {
-            tte_merges_free(m);
-            *m = old;
-            return -1;
-        }
+        tte_merges_init(m, old.cap);
         for (size_t i = 0; i < old.cap; i++) {
             if (!old.pair[i]) continue;
             size_t j = merges_slot(m, old.pair[i]);
@@ -88,7 +78,6 @@ int tte_merges_put(tte_merges *m, int32_t left, int32_t right, uint32_t rank, in
     size_t i = merges_slot(m, key);
     if (!m->pair[i]) m->n++;
     m->pair[i] = key, m->rank[i] = rank, m->merged[i] = merged;
-    return 0;
 }
 
 /* The slot of the merge of LEFT and RIGHT, or -1 when they do not merge. */
@@ -139,21 +128,10 @@ static void push_candidate(const tte_tokenizer *t, const struct bpe_symbol *sym,
     if (slot >= 0) heap_push(heap, n, (uint64_t)t->merges.rank[slot] << 32 | (uint32_t)pos);
 }
 
-static int ensure_scratch(tte_tokenizer *t, size_t len) {
-    if (len > t->symbols_cap) {
-        struct bpe_symbol *s = realloc(t->symbols, len * sizeof *s);
-        if (!s) return -1;
-        t->symbols = s;
-        t->symbols_cap = len;
-    }
+static void ensure_scratch(tte_tokenizer *t, size_t len) {
+    TTE_GROW(t->symbols, t->symbols_cap, len);
     /* The initial pairs, then at most two new candidates per merge. */
-    if (3 * len > t->heap_cap) {
-        uint64_t *h = realloc(t->heap, 3 * len * sizeof *h);
-        if (!h) return -1;
-        t->heap = h;
-        t->heap_cap = 3 * len;
-    }
-    return 0;
+    TTE_GROW(t->heap, t->heap_cap, tte_xmul(len, 3));
 }
 
 void tte_bpe_free_scratch(tte_tokenizer *t) {
@@ -164,38 +142,33 @@ void tte_bpe_free_scratch(tte_tokenizer *t) {
 }
 
 /* Remembers WORD's ids OUT->ids[first..], unless the cache is full. */
-static int cache_word(tte_tokenizer *t, const char *word, size_t len, const tte_tokens *out, size_t first) {
-    if (t->cache.n >= TTE_WORD_CACHE_MAX || len > UINT32_MAX) return 0;
-    size_t count = out->n - first;
-    if (t->cache_ids_n + count + 1 > t->cache_ids_cap) {
-        size_t cap = t->cache_ids_cap ? t->cache_ids_cap : 4096;
-        while (cap < t->cache_ids_n + count + 1) cap *= 2;
-        int32_t *ids = realloc(t->cache_ids, cap * sizeof *ids);
-        if (!ids) return -1;
-        t->cache_ids = ids;
-        t->cache_ids_cap = cap;
-    }
-    size_t at = t->cache_ids_n;
-    if (at > INT32_MAX) return 0;
+static void cache_word(tte_tokenizer *t, const char *word, size_t len, const tte_tokens *out, size_t first) {
+    if (t->cache.n >= TTE_WORD_CACHE_MAX || len > UINT32_MAX) return;
+    size_t count = out->n - first, at = t->cache_ids_n;
+    if (at > INT32_MAX) return;
+    TTE_GROW(t->cache_ids, t->cache_ids_cap, at + count + 1);
     t->cache_ids[at] = (int32_t)count;
     memcpy(t->cache_ids + at + 1, out->ids + first, count * sizeof *out->ids);
     t->cache_ids_n += count + 1;
-    return tte_strmap_put(&t->cache, word, len, (int32_t)at);
+    tte_strmap_put(&t->cache, word, len, (int32_t)at);
 }
 
-int tte_bpe_word(tte_tokenizer *t, const char *word, size_t len, tte_tokens *out) {
-    if (len == 0) return 0;
+void tte_bpe_word(tte_tokenizer *t, const char *word, size_t len, tte_tokens *out) {
+    if (len == 0) return;
     int32_t cached = tte_strmap_get(&t->cache, word, len);
     if (cached >= 0) {
-        for (int32_t i = 0; i < t->cache_ids[cached]; i++)
-            if (tte_tokens_push(out, t->cache_ids[cached + 1 + i]) != 0) return -1;
-        return 0;
+        for (int32_t i = 0; i < t->cache_ids[cached]; i++) tte_tokens_push(out, t->cache_ids[cached + 1 + i]);
+        return;
     }
     if (t->ignore_merges) {
         int32_t id = tte_strmap_get(&t->vocab, word, len);
-        if (id >= 0) return tte_tokens_push(out, id);
+        if (id >= 0) {
+            tte_tokens_push(out, id);
+            return;
+        }
     }
-    if (len > INT32_MAX || ensure_scratch(t, len) != 0) return -1;
+    if (len > INT32_MAX) tte_die("out of memory"); /* symbol positions are 32-bit */
+    ensure_scratch(t, len);
 
     /* One symbol per byte; a byte the vocabulary lacks becomes unk, or is dropped without one. */
     struct bpe_symbol *sym = t->symbols;
@@ -229,7 +202,6 @@ int tte_bpe_word(tte_tokenizer *t, const char *word, size_t len, tte_tokens *out
     }
 
     size_t first = out->n;
-    for (int32_t i = n ? 0 : -1; i >= 0; i = sym[i].next)
-        if (tte_tokens_push(out, sym[i].id) != 0) return -1;
-    return cache_word(t, word, len, out, first);
+    for (int32_t i = n ? 0 : -1; i >= 0; i = sym[i].next) tte_tokens_push(out, sym[i].id);
+    cache_word(t, word, len, out, first);
 }

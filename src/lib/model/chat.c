@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
+#include "xalloc.h"
+
 struct tte_chat {
     const char *family;
     char *prefix, *suffix;
@@ -19,21 +22,14 @@ struct tte_chat {
 
 #define PLACEHOLDER "{{prompt}}"
 
-/* A chat of PREFIX + prompt + SUFFIX; takes ownership of both (either may be NULL after a failed
- * allocation, which makes this fail). */
-static tte_chat *make(const char *family, int trim, char *prefix, char *suffix, char *err, size_t errlen) {
-    tte_chat *c = prefix && suffix ? calloc(1, sizeof *c) : NULL;
-    if (!c) {
-        free(prefix);
-        free(suffix);
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
+/* A chat of PREFIX + prompt + SUFFIX; takes ownership of both. */
+static tte_chat *make(const char *family, int trim, char *prefix, char *suffix) {
+    tte_chat *c = tte_xmalloc(sizeof *c);
     *c = (tte_chat){family, prefix, suffix, trim};
     return c;
 }
 
-/* A formatted string, or NULL when out of memory. */
+/* A formatted string (out of memory exits). */
 static char *format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *format(const char *fmt, ...) {
     char *s;
@@ -41,7 +37,8 @@ static char *format(const char *fmt, ...) {
     va_start(ap, fmt);
     int n = vasprintf(&s, fmt, ap);
     va_end(ap);
-    return n < 0 ? NULL : s;
+    if (n < 0) tte_die("out of memory"); /* vasprintf's only failure */
+    return s;
 }
 
 void tte_chat_free(tte_chat *c) {
@@ -56,8 +53,7 @@ const char *tte_chat_family(const tte_chat *c) { return c->family; }
 /* The value of the Jinja string literal whose opening quote is at S[-1] (quote Q), unescaped, or
  * NULL when it does not end. Jinja (Python) escapes: \n \t \\ \' \". */
 static char *jinja_literal(const char *s, char q) {
-    char *out = malloc(strlen(s) + 1), *o = out;
-    if (!out) return NULL;
+    char *out = tte_xmalloc(strlen(s) + 1), *o = out;
     for (; *s && *s != q; s++) {
         if (*s != '\\' || !s[1]) {
             *o++ = *s;
@@ -76,7 +72,7 @@ static char *jinja_literal(const char *s, char q) {
 
 /* The default system block of a ChatML template: the first literal that opens a system turn and
  * closes it in the same literal, "<|im_start|>system\n…<|im_end|>\n", as Qwen2.5 writes when the
- * conversation has no system message. "" when there is none (QwQ, Qwen3). NULL when out of memory. */
+ * conversation has no system message. "" when there is none (QwQ, Qwen3). */
 static char *chatml_default_system(const char *tmpl) {
     static const char open[] = "<|im_start|>system\\n";
     for (const char *p = strstr(tmpl, open); p; p = strstr(p + 1, open)) {
@@ -88,7 +84,7 @@ static char *chatml_default_system(const char *tmpl) {
         if (len > strlen(close) && strcmp(lit + len - strlen(close), close) == 0) return lit;
         free(lit);
     }
-    return strdup("");
+    return tte_xstrdup("");
 }
 
 static int uses_bos(const char *tmpl) { return strstr(tmpl, "bos_token") != NULL; }
@@ -104,7 +100,7 @@ tte_chat *tte_chat_recognise(const char *tmpl, const char *bos_text, const char 
     if (strstr(tmpl, "<｜User｜>") && strstr(tmpl, "<｜Assistant｜>")) {
         int think = strstr(tmpl, "'<｜Assistant｜><think>\\n'") != NULL;
         return make("deepseek-r1", 0, format("%s<｜User｜>", b),
-                    format("<｜Assistant｜>%s", think ? "<think>\n" : ""), err, errlen);
+                    format("<｜Assistant｜>%s", think ? "<think>\n" : ""));
     }
     if (strstr(tmpl, "<|im_start|>") && strstr(tmpl, "<|im_end|>")) {
         if (strstr(tmpl, "content|trim") || strstr(tmpl, "content | trim")) {
@@ -113,21 +109,16 @@ tte_chat *tte_chat_recognise(const char *tmpl, const char *bos_text, const char 
             return NULL;
         }
         char *system = chatml_default_system(tmpl);
-        if (!system) {
-            snprintf(err, errlen, "out of memory");
-            return NULL;
-        }
         int think = strstr(tmpl, "'<|im_start|>assistant\\n<think>\\n'") != NULL;
-        tte_chat *c =
-            make("chatml", 0, format("%s%s<|im_start|>user\n", b, system),
-                 format("<|im_end|>\n<|im_start|>assistant\n%s", think ? "<think>\n" : ""), err, errlen);
+        tte_chat *c = make("chatml", 0, format("%s%s<|im_start|>user\n", b, system),
+                           format("<|im_end|>\n<|im_start|>assistant\n%s", think ? "<think>\n" : ""));
         free(system);
         return c;
     }
     if (strstr(tmpl, "<|start_header_id|>") && strstr(tmpl, "<|eot_id|>") &&
         !strstr(tmpl, "Cutting Knowledge")) {
         return make("llama3", 1, format("%s<|start_header_id|>user<|end_header_id|>\n\n", b),
-                    strdup("<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n"), err, errlen);
+                    tte_xstrdup("<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n"));
     }
     snprintf(err, errlen,
              "%s: chat_template is not one tte knows (DeepSeek-R1, ChatML of Qwen2.5/QwQ/Qwen3, Llama-3); "
@@ -159,17 +150,12 @@ tte_chat *tte_chat_from_file(const char *path, char *err, size_t errlen) {
     char *text = NULL;
     size_t len = 0, cap = 0;
     for (;;) {
-        if (len + 4096 + 1 > cap) {
-            cap = cap ? cap * 2 : 8192;
-            char *grown = realloc(text, cap);
-            if (!grown) break;
-            text = grown;
-        }
+        TTE_GROW(text, cap, len + 4096 + 1);
         size_t got = fread(text + len, 1, cap - len - 1, f);
         len += got;
         if (got == 0) break;
     }
-    int bad = ferror(f) || !text;
+    int bad = ferror(f);
     fclose(f);
     if (bad) {
         free(text);
@@ -188,7 +174,7 @@ tte_chat *tte_chat_from_file(const char *path, char *err, size_t errlen) {
         return NULL;
     }
     *at = 0;
-    return make("file", 0, text, strdup(at + strlen(PLACEHOLDER)), err, errlen);
+    return make("file", 0, text, tte_xstrdup(at + strlen(PLACEHOLDER)));
 }
 
 /* Python's str.isspace for the code point at S (UTF-8), which Jinja's |trim strips; its length in
@@ -226,8 +212,7 @@ char *tte_chat_render(const tte_chat *c, const char *prompt, size_t *len) {
         }
     }
     size_t plen = strlen(c->prefix), slen = strlen(c->suffix);
-    char *out = malloc(plen + (end - start) + slen + 1);
-    if (!out) return NULL;
+    char *out = tte_xmalloc(plen + (end - start) + slen + 1);
     memcpy(out, c->prefix, plen);
     memcpy(out + plen, prompt + start, end - start);
     memcpy(out + plen + (end - start), c->suffix, slen + 1);

@@ -29,7 +29,9 @@
 typedef struct tte_chat tte_chat;
 
 /* Recognises the Jinja source TEMPLATE. BOS_TEXT is the tokenizer's bos_token (NULL when none); a
- * template that writes bos_token needs one. NAME is the file named in messages. */
+ * template that writes bos_token needs one. NAME is the file named in messages. Returns NULL with a
+ * message in ERR for a template tte does not know. Out of memory, here and in every function below,
+ * exits (xalloc.h). */
 tte_chat *tte_chat_recognise(const char *template_text, const char *bos_text, const char *name, char *err,
                              size_t errlen);
 /* The same for the chat_template and bos_token of T's tokenizer_config.json. */
@@ -38,8 +40,8 @@ tte_chat *tte_chat_from_tokenizer(const tte_tokenizer *t, char *err, size_t errl
 tte_chat *tte_chat_from_file(const char *path, char *err, size_t errlen);
 void tte_chat_free(tte_chat *c);
 
-/* The text to encode for the user message PROMPT (NUL-terminated, *LEN set), or NULL when out of
- * memory. */
+/* The text to encode for the user message PROMPT (NUL-terminated, *LEN set, malloc'd for the
+ * caller); never NULL. */
 char *tte_chat_render(const tte_chat *c, const char *prompt, size_t *len);
 
 /* "deepseek-r1", "chatml", "llama3" or "file". Borrowed. */

@@ -1,6 +1,8 @@
 /* config: config.json and generation_config.json of a Hugging Face model folder. */
 #include "model/config.h"
+#include "cli.h"
 #include "errmsg.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -176,11 +178,17 @@ static int parse_obj(json_t *o, const char *name, tte_config *c, char *err, size
     return get_eos(o, name, c, err, errlen);
 }
 
+/* A JSON text that did not parse: out of memory exits, anything else is the file's error. */
+static int json_fail(const char *name, const json_error_t *je, char *err, size_t errlen) {
+    if (json_error_code(je) == json_error_out_of_memory) tte_die("out of memory");
+    return tte_fail(err, errlen, "%s:%d: %s", name, je->line, je->text);
+}
+
 int tte_config_parse(const char *text, size_t len, const char *name, tte_config *c, char *err,
                      size_t errlen) {
     json_error_t je;
     json_t *o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-    if (!o) return tte_fail(err, errlen, "%s:%d: %s", name, je.line, je.text);
+    if (!o) return json_fail(name, &je, err, errlen);
     memset(c, 0, sizeof *c);
     int rc = json_is_object(o) ? parse_obj(o, name, c, err, errlen)
                                : tte_fail(err, errlen, "%s: not an object", name);
@@ -192,7 +200,7 @@ int tte_config_parse_generation(const char *text, size_t len, const char *name, 
                                 size_t errlen) {
     json_error_t je;
     json_t *o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-    if (!o) return tte_fail(err, errlen, "%s:%d: %s", name, je.line, je.text);
+    if (!o) return json_fail(name, &je, err, errlen);
     int rc = -1;
     json_t *bos = json_object_get(o, "bos_token_id"), *top_k = json_object_get(o, "top_k");
     if (!json_is_object(o))
@@ -229,20 +237,15 @@ static char *slurp(const char *path, size_t *len, char *err, size_t errlen) {
         tte_fail(err, errlen, "%s: %s", path, strerror(errno));
         return NULL;
     }
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    size_t r;
-    while (buf && (r = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += r;
-        if (n == cap) {
-            char *nb = realloc(buf, cap *= 2);
-            if (!nb) free(buf);
-            buf = nb;
-        }
-    }
+    size_t cap = 0, n = 0, r;
+    char *buf = NULL;
+    do {
+        TTE_GROW(buf, cap, n + 4096);
+        n += r = fread(buf + n, 1, cap - n, f);
+    } while (r > 0);
     int bad = ferror(f);
     fclose(f);
-    if (!buf || bad) {
+    if (bad) {
         free(buf);
         tte_fail(err, errlen, "%s: read error", path);
         return NULL;
@@ -259,6 +262,7 @@ int tte_config_load(const char *dir, tte_config *c, char *err, size_t errlen) {
     if (!text) return -1;
     int rc = tte_config_parse(text, len, path, c, err, errlen);
     XXH3_state_t *h = XXH3_createState();
+    if (!h) tte_die("out of memory");
     XXH3_128bits_reset(h);
     XXH3_128bits_update(h, text, len);
     free(text);

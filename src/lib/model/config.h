@@ -64,7 +64,8 @@ int tte_config_parse_generation(const char *text, size_t len, const char *name, 
 /* 1 when TOKEN is one of C's end-of-sequence ids. */
 int tte_config_is_eos(const tte_config *c, int token);
 
-/* Reads DIR/config.json and, when present, DIR/generation_config.json. */
+/* Reads DIR/config.json and, when present, DIR/generation_config.json. Returns 0, or -1 with a
+ * message in ERR (out of memory exits, xalloc.h). */
 int tte_config_load(const char *dir, tte_config *c, char *err, size_t errlen);
 
 #endif

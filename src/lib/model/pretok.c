@@ -13,8 +13,10 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include "cli.h"
 #include "tokenizer_impl.h"
 #include "utf8.h"
+#include "xalloc.h"
 
 /* ---- added tokens ---- */
 
@@ -26,10 +28,9 @@ static int compare_added(const void *a, const void *b) {
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
-int tte_added_matcher_build(tte_added_matcher *m, tte_added_token *tokens, size_t n, int normalized) {
+void tte_added_matcher_build(tte_added_matcher *m, tte_added_token *tokens, size_t n, int normalized) {
     memset(m, 0, sizeof *m);
-    m->tokens = malloc((n ? n : 1) * sizeof *m->tokens);
-    if (!m->tokens) return -1;
+    m->tokens = tte_xmalloc(tte_xmul(n, sizeof *m->tokens));
     for (size_t i = 0; i < n; i++)
         if (tokens[i].len > 0 && tokens[i].normalized == normalized) m->tokens[m->n++] = &tokens[i];
     qsort(m->tokens, m->n, sizeof *m->tokens, compare_added);
@@ -38,7 +39,6 @@ int tte_added_matcher_build(tte_added_matcher *m, tte_added_token *tokens, size_
         while (k < m->n && (unsigned char)m->tokens[k]->text[0] < b) k++;
         m->first[b] = (uint32_t)k;
     }
-    return 0;
 }
 
 void tte_added_matcher_free(tte_added_matcher *m) {
@@ -66,7 +66,8 @@ static int split_added(tte_tokenizer *t, const tte_added_matcher *m, const char 
     for (size_t at = 0; m->n && at < len; at++) {
         const tte_added_token *tok = added_at(m, s, len, at);
         if (!tok) continue;
-        if (encode(t, s + start, at - start, out) != 0 || tte_tokens_push(out, tok->id) != 0) return -1;
+        if (encode(t, s + start, at - start, out) != 0) return -1;
+        tte_tokens_push(out, tok->id);
         at += tok->len - 1;
         start = at + 1;
     }
@@ -79,12 +80,16 @@ static int split_added(tte_tokenizer *t, const tte_added_matcher *m, const char 
  * next pattern, and after the last one to BPE. Empty matches make no piece. */
 static int split_pattern(tte_tokenizer *t, size_t level, const char *s, size_t len, tte_tokens *out) {
     if (len == 0) return 0;
-    if (level == t->n_splits) return tte_bpe_word(t, s, len, out);
+    if (level == t->n_splits) {
+        tte_bpe_word(t, s, len, out);
+        return 0;
+    }
     PCRE2_SIZE at = 0, gap = 0;
     while (at < len) {
         int rc = pcre2_match(t->splits[level], (PCRE2_SPTR)s, len, at, PCRE2_NO_UTF_CHECK, t->match, NULL);
         if (rc == PCRE2_ERROR_NOMATCH) break;
-        if (rc < 0) return -1;
+        if (rc == PCRE2_ERROR_NOMEMORY) tte_die("out of memory");
+        if (rc < 0) return -1; /* a match or depth limit */
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(t->match);
         if (ov[1] == ov[0]) { /* skip one character */
             at = ov[0] + 1;
@@ -118,7 +123,7 @@ static int encode_stretch(tte_tokenizer *t, const char *s, size_t len, tte_token
     utf8proc_uint8_t *nfc = NULL;
     utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &nfc,
                                       UTF8PROC_STABLE | UTF8PROC_COMPOSE);
-    if (n < 0) return -1; /* out of memory: the input is valid UTF-8 */
+    if (n < 0) tte_die("out of memory"); /* the only failure left: the input is valid UTF-8 */
     int rc = split_added(t, &t->norm_added, (const char *)nfc, (size_t)n, encode_normalized, out);
     free(nfc);
     return rc;
@@ -129,7 +134,6 @@ int tte_tokenizer_encode(tte_tokenizer *t, const char *text, size_t len, tte_tok
         return split_added(t, &t->raw_added, text, len, encode_stretch, out);
     size_t fixed_len;
     char *fixed = tte_utf8_lossy(text, len, &fixed_len);
-    if (!fixed) return -1;
     int rc = split_added(t, &t->raw_added, fixed, fixed_len, encode_stretch, out);
     free(fixed);
     return rc;

@@ -1,6 +1,8 @@
 /* safetensors: header parsing and validation, mmap of single and sharded files. */
 #include "model/safetensors.h"
+#include "cli.h"
 #include "errmsg.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,7 +27,7 @@ typedef struct {
 
 struct tte_st_set {
     st_file *files;
-    int nfiles;
+    int nfiles, files_cap;
     tte_st_tensor *tensors;
     int ntensors, cap;
 };
@@ -52,16 +54,10 @@ static int parse_dtype(const char *s, tte_dtype *out) {
     return -1;
 }
 
-static int add_tensor(tte_st_set *s, const tte_st_tensor *t) {
-    if (s->ntensors == s->cap) {
-        int cap = s->cap ? s->cap * 2 : 64;
-        tte_st_tensor *n = realloc(s->tensors, (size_t)cap * sizeof *n);
-        if (!n) return -1;
-        s->tensors = n;
-        s->cap = cap;
-    }
+static void add_tensor(tte_st_set *s, const tte_st_tensor *t) {
+    if (s->ntensors == INT32_MAX) tte_die("out of memory");
+    TTE_GROW(s->tensors, s->cap, (size_t)s->ntensors + 1);
     s->tensors[s->ntensors++] = *t;
-    return 0;
 }
 
 /* Parses one entry of the header into T. Returns 0, or -1 with a message naming the tensor. */
@@ -132,6 +128,7 @@ static int parse_file(tte_st_set *s, int fi, char *err, size_t errlen) {
                         (unsigned long long)hlen, f->size);
     json_error_t je;
     json_t *h = json_loadb((const char *)f->image + 8, (size_t)hlen, JSON_REJECT_DUPLICATES, &je);
+    if (!h && json_error_code(&je) == json_error_out_of_memory) tte_die("out of memory");
     if (!h) return tte_fail(err, errlen, "%s: header is not valid JSON: %s", fname, je.text);
     int rc = 0;
     if (!json_is_object(h)) {
@@ -151,13 +148,9 @@ static int parse_file(tte_st_set *s, int fi, char *err, size_t errlen) {
             rc = tte_fail(err, errlen, "%s: tensor '%s' appears in more than one file", fname, key);
             goto out;
         }
-        t.name = strdup(key);
+        t.name = tte_xstrdup(key);
         t.file = f->path;
-        if (!t.name || add_tensor(s, &t) != 0) {
-            free((char *)t.name);
-            rc = tte_fail(err, errlen, "%s: out of memory", fname);
-            goto out;
-        }
+        add_tensor(s, &t);
     }
     /* Overlap check on this file's tensors, sorted by begin offset (still relative here). */
     tte_st_tensor *ts = s->tensors + first;
@@ -175,27 +168,19 @@ out:
     return rc;
 }
 
-static tte_st_set *set_new(void) { return calloc(1, sizeof(tte_st_set)); }
+static tte_st_set *set_new(void) { return tte_xcalloc(1, sizeof(tte_st_set)); }
 
 static st_file *add_file(tte_st_set *s, const char *path) {
-    st_file *n = realloc(s->files, (size_t)(s->nfiles + 1) * sizeof *n);
-    if (!n) return NULL;
-    s->files = n;
-    st_file *f = &s->files[s->nfiles];
+    TTE_GROW(s->files, s->files_cap, (size_t)s->nfiles + 1);
+    st_file *f = &s->files[s->nfiles++];
     memset(f, 0, sizeof *f);
-    if (!(f->path = strdup(path))) return NULL;
-    s->nfiles++;
+    f->path = tte_xstrdup(path);
     return f;
 }
 
 tte_st_set *tte_st_parse(const void *buf, size_t len, const char *name, char *err, size_t errlen) {
     tte_st_set *s = set_new();
-    st_file *f = s ? add_file(s, name) : NULL;
-    if (!f) {
-        tte_fail(err, errlen, "%s: out of memory", name);
-        tte_st_close(s);
-        return NULL;
-    }
+    st_file *f = add_file(s, name);
     f->image = buf;
     f->size = len;
     if (parse_file(s, 0, err, errlen) != 0) {
@@ -207,7 +192,6 @@ tte_st_set *tte_st_parse(const void *buf, size_t len, const char *name, char *er
 
 static int map_file(tte_st_set *s, const char *path, char *err, size_t errlen) {
     st_file *f = add_file(s, path);
-    if (!f) return tte_fail(err, errlen, "%s: out of memory", path);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return tte_fail(err, errlen, "%s: %s", path, strerror(errno));
     struct stat st;
@@ -233,8 +217,8 @@ static int map_file(tte_st_set *s, const char *path, char *err, size_t errlen) {
 
 static char *join(const char *dir, const char *name) {
     size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p) snprintf(p, n, "%s/%s", dir, name);
+    char *p = tte_xmalloc(n);
+    snprintf(p, n, "%s/%s", dir, name);
     return p;
 }
 
@@ -242,6 +226,7 @@ static char *join(const char *dir, const char *name) {
 static int open_sharded(tte_st_set *s, const char *dir, const char *index_path, char *err, size_t errlen) {
     json_error_t je;
     json_t *idx = json_load_file(index_path, JSON_REJECT_DUPLICATES, &je);
+    if (!idx && json_error_code(&je) == json_error_out_of_memory) tte_die("out of memory");
     if (!idx) return tte_fail(err, errlen, "%s:%d: %s", index_path, je.line, je.text);
     int rc = 0;
     json_t *wm = json_object_get(idx, "weight_map");
@@ -260,8 +245,8 @@ static int open_sharded(tte_st_set *s, const char *dir, const char *index_path, 
         }
         char *path = join(dir, file);
         int seen = 0;
-        for (int i = 0; path && i < s->nfiles; i++) seen |= strcmp(s->files[i].path, path) == 0;
-        rc = !path ? tte_fail(err, errlen, "out of memory") : seen ? 0 : map_file(s, path, err, errlen);
+        for (int i = 0; i < s->nfiles; i++) seen |= strcmp(s->files[i].path, path) == 0;
+        rc = seen ? 0 : map_file(s, path, err, errlen);
         free(path);
         if (rc) goto out;
     }
@@ -282,9 +267,7 @@ tte_st_set *tte_st_open_dir(const char *dir, char *err, size_t errlen) {
     tte_st_set *s = set_new();
     char *single = join(dir, "model.safetensors"), *index = join(dir, "model.safetensors.index.json");
     int rc;
-    if (!s || !single || !index)
-        rc = tte_fail(err, errlen, "out of memory");
-    else if (access(single, F_OK) == 0)
+    if (access(single, F_OK) == 0)
         rc = map_file(s, single, err, errlen);
     else if (access(index, F_OK) == 0)
         rc = open_sharded(s, dir, index, err, errlen);

@@ -51,7 +51,8 @@ typedef struct tte_st_set tte_st_set;
 tte_st_set *tte_st_parse(const void *buf, size_t len, const char *name, char *err, size_t errlen);
 
 /* Opens DIR/model.safetensors, or every shard named by DIR/model.safetensors.index.json (whose
- * weight_map must agree with the shards' headers). Returns NULL with a message in ERR on failure. */
+ * weight_map must agree with the shards' headers). Returns NULL with a message in ERR when a file
+ * cannot be read or is not valid (out of memory, here and in tte_st_parse, exits: xalloc.h). */
 tte_st_set *tte_st_open_dir(const char *dir, char *err, size_t errlen);
 void tte_st_close(tte_st_set *s);
 

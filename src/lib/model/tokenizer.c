@@ -8,8 +8,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli.h"
 #include "tokenizer_impl.h"
 #include "utf8.h"
+#include "xalloc.h"
 
 /* ---- the byte-level alphabet ----
  * GPT-2's bytes_to_unicode: the printable bytes 0x21-0x7E, 0xA1-0xAC and 0xAE-0xFF stand for
@@ -121,8 +123,7 @@ static int load_vocab(load_ctx *c, tte_tokenizer *t, json_t *vocab, json_t *adde
         arena_cap += strlen(key);
     }
     t->n_added = json_array_size(added);
-    t->added = calloc(t->n_added ? t->n_added : 1, sizeof *t->added);
-    if (!t->added) return fail(c, "out of memory");
+    t->added = tte_xcalloc(t->n_added, sizeof *t->added);
     for (size_t i = 0; i < t->n_added; i++) {
         json_t *a = json_array_get(added, i), *content = json_object_get(a, "content");
         if (!json_is_object(a) || !json_is_string(content))
@@ -135,8 +136,7 @@ static int load_vocab(load_ctx *c, tte_tokenizer *t, json_t *vocab, json_t *adde
             return -1;
         tte_added_token *tok = &t->added[i];
         tok->len = json_string_length(content);
-        tok->text = malloc(tok->len + 1);
-        if (!tok->text) return fail(c, "out of memory");
+        tok->text = tte_xmalloc(tok->len + 1);
         memcpy(tok->text, json_string_value(content), tok->len + 1);
         tok->id = id;
         tok->special = json_is_true(json_object_get(a, "special"));
@@ -146,18 +146,15 @@ static int load_vocab(load_ctx *c, tte_tokenizer *t, json_t *vocab, json_t *adde
     }
     if (max_id < 0) return fail(c, "model.vocab is empty");
     t->n_ids = max_id + 1;
-    t->tok_off = malloc((size_t)t->n_ids * sizeof *t->tok_off);
-    t->tok_len = calloc((size_t)t->n_ids, sizeof *t->tok_len);
-    t->special = calloc((size_t)t->n_ids, 1);
-    t->tok_bytes = malloc(arena_cap + 1);
-    if (!t->tok_off || !t->tok_len || !t->special || !t->tok_bytes ||
-        tte_strmap_init(&t->vocab, json_object_size(vocab)) != 0)
-        return fail(c, "out of memory");
+    t->tok_off = tte_xmalloc((size_t)t->n_ids * sizeof *t->tok_off);
+    t->tok_len = tte_xcalloc((size_t)t->n_ids, sizeof *t->tok_len);
+    t->special = tte_xcalloc((size_t)t->n_ids, 1);
+    t->tok_bytes = tte_xmalloc(arena_cap + 1);
+    tte_strmap_init(&t->vocab, json_object_size(vocab));
     memset(t->tok_off, 0xff, (size_t)t->n_ids * sizeof *t->tok_off);
 
     size_t arena_len = 0;
-    char *buf = malloc(arena_cap + 1);
-    if (!buf) return fail(c, "out of memory");
+    char *buf = tte_xmalloc(arena_cap + 1);
     json_object_foreach(vocab, key, v) {
         size_t len = strlen(key);
         long n = alphabet_to_bytes(alphabet, key, len, buf);
@@ -166,10 +163,7 @@ static int load_vocab(load_ctx *c, tte_tokenizer *t, json_t *vocab, json_t *adde
             set_token_bytes(t, &arena_len, id, key, len);
         } else {
             set_token_bytes(t, &arena_len, id, buf, (size_t)n);
-            if (tte_strmap_put(&t->vocab, buf, (size_t)n, id) != 0) {
-                free(buf);
-                return fail(c, "out of memory");
-            }
+            tte_strmap_put(&t->vocab, buf, (size_t)n, id);
         }
     }
     /* An added token's id decodes to its content, through the alphabet when it is spelled in it. */
@@ -187,9 +181,8 @@ static int load_vocab(load_ctx *c, tte_tokenizer *t, json_t *vocab, json_t *adde
         char byte = (char)b;
         t->byte_id[b] = tte_strmap_get(&t->vocab, &byte, 1);
     }
-    if (tte_added_matcher_build(&t->raw_added, t->added, t->n_added, 0) != 0 ||
-        tte_added_matcher_build(&t->norm_added, t->added, t->n_added, 1) != 0)
-        return fail(c, "out of memory");
+    tte_added_matcher_build(&t->raw_added, t->added, t->n_added, 0);
+    tte_added_matcher_build(&t->norm_added, t->added, t->n_added, 1);
     return 0;
 }
 
@@ -209,11 +202,10 @@ static int32_t merge_part(load_ctx *c, tte_tokenizer *t, const int16_t *alphabet
 
 static int load_merges(load_ctx *c, tte_tokenizer *t, json_t *merges, const int16_t *alphabet) {
     if (!json_is_array(merges)) return fail(c, "model.merges is not an array");
-    if (tte_merges_init(&t->merges, json_array_size(merges)) != 0) return fail(c, "out of memory");
+    tte_merges_init(&t->merges, json_array_size(merges));
     char *buf = NULL;
     size_t bufcap = 0;
-    int rc = 0;
-    for (size_t rank = 0; rank < json_array_size(merges) && rc == 0; rank++) {
+    for (size_t rank = 0; rank < json_array_size(merges); rank++) {
         json_t *m = json_array_get(merges, rank);
         const char *left, *right;
         size_t left_len, right_len;
@@ -234,12 +226,7 @@ static int load_merges(load_ctx *c, tte_tokenizer *t, json_t *merges, const int1
         } else {
             return free(buf), fail(c, "model.merges[%zu]: neither \"a b\" nor [\"a\", \"b\"]", rank);
         }
-        if (left_len + right_len + 1 > bufcap) {
-            bufcap = 2 * (left_len + right_len + 1);
-            char *nb = realloc(buf, bufcap);
-            if (!nb) return free(buf), fail(c, "out of memory");
-            buf = nb;
-        }
+        TTE_GROW(buf, bufcap, left_len + right_len + 1);
         long ln, rn;
         int skip = 0;
         int32_t l = merge_part(c, t, alphabet, left, left_len, buf, &ln, rank, &skip);
@@ -252,10 +239,10 @@ static int load_merges(load_ctx *c, tte_tokenizer *t, json_t *merges, const int1
             return free(buf),
                    fail(c, "model.merges[%zu]: the merged token \"%.*s%.*s\" is not in the vocabulary", rank,
                         (int)left_len, left, (int)right_len, right);
-        if (tte_merges_put(&t->merges, l, r, (uint32_t)rank, merged) != 0) rc = fail(c, "out of memory");
+        tte_merges_put(&t->merges, l, r, (uint32_t)rank, merged);
     }
     free(buf);
-    return rc;
+    return 0;
 }
 
 static int load_model(load_ctx *c, tte_tokenizer *t, json_t *root, const int16_t *alphabet) {
@@ -278,8 +265,7 @@ static int load_model(load_ctx *c, tte_tokenizer *t, json_t *root, const int16_t
     t->unk_id = -1;
     json_t *unk = json_object_get(model, "unk_token");
     if (json_is_string(unk)) {
-        char *buf = malloc(json_string_length(unk) + 1);
-        if (!buf) return fail(c, "out of memory");
+        char *buf = tte_xmalloc(json_string_length(unk) + 1);
         long n = alphabet_to_bytes(alphabet, json_string_value(unk), json_string_length(unk), buf);
         t->unk_id = n > 0 ? tte_strmap_get(&t->vocab, buf, (size_t)n) : -1;
         free(buf);
@@ -329,9 +315,7 @@ static int add_split(load_ctx *c, tte_tokenizer *t, json_t *split) {
                     (char *)msg);
     }
     pcre2_jit_compile(code, PCRE2_JIT_COMPLETE); /* without JIT (not built in), pcre2_match interprets */
-    pcre2_code **splits = realloc(t->splits, (t->n_splits + 1) * sizeof *splits);
-    if (!splits) return pcre2_code_free(code), fail(c, "out of memory");
-    t->splits = splits;
+    TTE_GROW(t->splits, t->splits_cap, t->n_splits + 1);
     t->splits[t->n_splits++] = code;
     return 0;
 }
@@ -367,8 +351,8 @@ static int load_pipeline(load_ctx *c, tte_tokenizer *t, json_t *root) {
     const char *type = type_of(dec);
     if (dec && !json_is_null(dec) && (!type || strcmp(type, "ByteLevel") != 0))
         return fail(c, "decoder \"%s\" is not supported (only ByteLevel)", type ? type : "?");
-    t->match = pcre2_match_data_create(1, NULL);
-    return t->match ? 0 : fail(c, "out of memory");
+    if (!(t->match = pcre2_match_data_create(1, NULL))) tte_die("out of memory");
+    return 0;
 }
 
 /* ---- tokenizer_config.json ---- */
@@ -381,8 +365,7 @@ static int config_token(load_ctx *c, tte_tokenizer *t, json_t *config, const cha
     if (json_is_object(v)) v = json_object_get(v, "content");
     if (!v || json_is_null(v)) return 0;
     if (!json_is_string(v)) return fail(c, "%s is neither a string, an AddedToken nor null", field);
-    *text = strdup(json_string_value(v));
-    if (!*text) return fail(c, "out of memory");
+    *text = tte_xstrdup(json_string_value(v));
     *id = tte_tokenizer_token_id(t, *text);
     if (*id < 0) return fail(c, "%s \"%s\" is not a single token", field, *text);
     return 0;
@@ -406,8 +389,7 @@ static int load_config(load_ctx *c, tte_tokenizer *t, json_t *config) {
     }
     if (tmpl && !json_is_null(tmpl)) {
         if (!json_is_string(tmpl)) return fail(c, "chat_template is not a string");
-        t->chat_template = strdup(json_string_value(tmpl));
-        if (!t->chat_template) return fail(c, "out of memory");
+        t->chat_template = tte_xstrdup(json_string_value(tmpl));
     }
     return 0;
 }
@@ -416,19 +398,15 @@ static int load_config(load_ctx *c, tte_tokenizer *t, json_t *config) {
 
 static tte_tokenizer *load_root(json_t *root, const char *name, char *err, size_t errlen) {
     load_ctx c = {name, err, errlen};
-    tte_tokenizer *t = calloc(1, sizeof *t);
-    if (!t || !(t->path = strdup(name))) {
-        free(t);
-        snprintf(err, errlen, "%s: out of memory", name);
-        return NULL;
-    }
+    tte_tokenizer *t = tte_xcalloc(1, sizeof *t);
+    t->path = tte_xstrdup(name);
     t->bos_id = t->eos_id = -1;
     int16_t alphabet[ALPHABET_LIMIT];
     build_alphabet(alphabet);
     int rc = json_is_object(root) ? 0 : fail(&c, "not a JSON object");
     if (rc == 0) rc = load_model(&c, t, root, alphabet);
     if (rc == 0) rc = load_pipeline(&c, t, root);
-    if (rc == 0 && tte_strmap_init(&t->cache, 1024) != 0) rc = fail(&c, "out of memory");
+    if (rc == 0) tte_strmap_init(&t->cache, 1024);
     if (rc != 0) {
         tte_tokenizer_free(t);
         return NULL;
@@ -437,6 +415,7 @@ static tte_tokenizer *load_root(json_t *root, const char *name, char *err, size_
 }
 
 static void json_fail(const char *name, const json_error_t *je, char *err, size_t errlen) {
+    if (json_error_code(je) == json_error_out_of_memory) tte_die("out of memory");
     if (je->line > 0)
         snprintf(err, errlen, "%s:%d:%d: %s", name, je->line, je->column, je->text);
     else
@@ -491,17 +470,12 @@ tte_tokenizer *tte_tokenizer_load_files(const char *json_path, const char *confi
 
 tte_tokenizer *tte_tokenizer_load(const char *dir, char *err, size_t errlen) {
     size_t n = strlen(dir) + sizeof "/tokenizer_config.json";
-    char *json_path = malloc(n), *config_path = malloc(n);
-    tte_tokenizer *t = NULL;
-    if (json_path && config_path) {
-        snprintf(json_path, n, "%s/tokenizer.json", dir);
-        snprintf(config_path, n, "%s/tokenizer_config.json", dir);
-        struct stat st;
-        t = tte_tokenizer_load_files(json_path, stat(config_path, &st) == 0 ? config_path : NULL, err,
-                                     errlen);
-    } else {
-        snprintf(err, errlen, "%s: out of memory", dir);
-    }
+    char *json_path = tte_xmalloc(n), *config_path = tte_xmalloc(n);
+    snprintf(json_path, n, "%s/tokenizer.json", dir);
+    snprintf(config_path, n, "%s/tokenizer_config.json", dir);
+    struct stat st;
+    tte_tokenizer *t =
+        tte_tokenizer_load_files(json_path, stat(config_path, &st) == 0 ? config_path : NULL, err, errlen);
     free(json_path);
     free(config_path);
     return t;
@@ -546,11 +520,7 @@ char *tte_tokenizer_decode(const tte_tokenizer *t, const int32_t *ids, size_t n,
         }
         if (!(skip_special && t->special[ids[i]])) total += len;
     }
-    char *out = malloc(total + 1);
-    if (!out) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
+    char *out = tte_xmalloc(total + 1);
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         if (skip_special && t->special[ids[i]]) continue;
@@ -570,7 +540,6 @@ char *tte_tokenizer_decode_text(const tte_tokenizer *t, const int32_t *ids, size
     if (!bytes) return NULL;
     char *text = tte_utf8_lossy(bytes, len, outlen);
     free(bytes);
-    if (!text) snprintf(err, errlen, "out of memory");
     return text;
 }
 

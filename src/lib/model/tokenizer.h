@@ -48,7 +48,8 @@ void tte_tokens_free(tte_tokens *t);
 
 /* Loads DIR/tokenizer.json and, when it exists, DIR/tokenizer_config.json (BOS, EOS and the chat
  * template come from it; without it they are absent). Returns NULL with a one-line message
- * "FILE: problem" in ERR on failure. */
+ * "FILE: problem" in ERR when a file cannot be read or is not one tte supports. Out of memory, here
+ * and in every function below, exits (xalloc.h). */
 tte_tokenizer *tte_tokenizer_load(const char *dir, char *err, size_t errlen);
 /* The same from explicit paths; CONFIG_PATH may be NULL. */
 tte_tokenizer *tte_tokenizer_load_files(const char *json_path, const char *config_path, char *err,
@@ -58,7 +59,9 @@ tte_tokenizer *tte_tokenizer_load_buffer(const char *json, size_t len, const cha
                                          size_t errlen);
 void tte_tokenizer_free(tte_tokenizer *t);
 
-/* Appends the ids of TEXT[0..LEN) to OUT. Returns 0, or -1 when out of memory. */
+/* Appends the ids of TEXT[0..LEN) to OUT. Returns 0, or -1 only when PCRE2 gives up on the
+ * pre-tokenizer pattern (its match or depth limit, which the supported patterns do not reach); out of
+ * memory exits (xalloc.h). */
 int tte_tokenizer_encode(tte_tokenizer *t, const char *text, size_t len, tte_tokens *out);
 
 /* The bytes token ID decodes to (*LEN set), as the ByteLevel decoder gives them; NULL for an id
@@ -67,7 +70,7 @@ const char *tte_tokenizer_token_bytes(const tte_tokenizer *t, int32_t id, size_t
 
 /* The bytes of IDS[0..N) one after another, NUL-terminated (*OUTLEN set), malloc'd for the caller.
  * With SKIP_SPECIAL, special added tokens are left out. Returns NULL with a message in ERR for an id
- * that is not in the vocabulary or when out of memory. */
+ * that is not in the vocabulary. */
 char *tte_tokenizer_decode(const tte_tokenizer *t, const int32_t *ids, size_t n, int skip_special,
                            size_t *outlen, char *err, size_t errlen);
 

@@ -68,7 +68,7 @@ struct tte_tokenizer {
 
     int nfc;             /* the normalizer is NFC */
     pcre2_code **splits; /* pre-tokenizer patterns, applied in turn (Sequence of Splits) */
-    size_t n_splits;
+    size_t n_splits, splits_cap;
     pcre2_match_data *match;
 
     /* tokenizer_config.json */
@@ -86,18 +86,18 @@ struct tte_tokenizer {
 };
 
 /* pretok.c */
-int tte_added_matcher_build(tte_added_matcher *m, tte_added_token *tokens, size_t n, int normalized);
+void tte_added_matcher_build(tte_added_matcher *m, tte_added_token *tokens, size_t n, int normalized);
 void tte_added_matcher_free(tte_added_matcher *m);
 
-/* bpe.c */
-int tte_merges_init(tte_merges *m, size_t expected);
+/* bpe.c (out of memory exits in all of these, xalloc.h) */
+void tte_merges_init(tte_merges *m, size_t expected);
 void tte_merges_free(tte_merges *m);
 /* Records merge number RANK of LEFT and RIGHT into MERGED; a later duplicate replaces an earlier one,
- * as in tokenizers. Returns 0, or -1 when out of memory. */
-int tte_merges_put(tte_merges *m, int32_t left, int32_t right, uint32_t rank, int32_t merged);
-/* Appends the ids of one pre-tokenized word (its raw bytes). Returns 0, or -1 when out of memory. */
-int tte_bpe_word(tte_tokenizer *t, const char *word, size_t len, tte_tokens *out);
+ * as in tokenizers. */
+void tte_merges_put(tte_merges *m, int32_t left, int32_t right, uint32_t rank, int32_t merged);
+/* Appends the ids of one pre-tokenized word (its raw bytes). */
+void tte_bpe_word(tte_tokenizer *t, const char *word, size_t len, tte_tokens *out);
 void tte_bpe_free_scratch(tte_tokenizer *t);
-int tte_tokens_push(tte_tokens *out, int32_t id);
+void tte_tokens_push(tte_tokens *out, int32_t id);
 
 #endif
