@@ -9,6 +9,7 @@
 #include "options.h"
 #include "outfile.h"
 #include "report.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -34,12 +35,11 @@ static const char help_tail[] =
 
 /* Splits a comma-separated list into a new array of new strings. */
 static char **split_list(const char *option, const char *text, int *n) {
-    char *copy = strdup(text), *save = NULL;
-    char **out = calloc(strlen(text) + 1, sizeof(char *));
-    if (!copy || !out) tte_die("out of memory");
+    char *copy = tte_xstrdup(text), *save = NULL;
+    char **out = tte_xcalloc(strlen(text) + 1, sizeof(char *));
     *n = 0;
     for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
-        if (!(out[(*n)++] = strdup(tok))) tte_die("out of memory");
+        out[(*n)++] = tte_xstrdup(tok);
     free(copy);
     if (*n == 0) tte_cli_usage("%s: empty list", option);
     return out;
@@ -111,7 +111,6 @@ int main(int argc, char **argv) {
     tte_outfile out;
     if (tte_outfile_open(&out, com.output, err, sizeof err) != 0) tte_die("%s", err);
     tte_jsonl *r = tte_jsonl_open_list(argv + optind, argc - optind);
-    if (!r) tte_die("out of memory");
 
     /* Read everything first: a fit needs every budget of a group. */
     json_t *rec;
@@ -132,8 +131,7 @@ int main(int argc, char **argv) {
     tte_jsonl_close(r);
     fitdata_finish(&d);
 
-    group_summary *sums = calloc((size_t)d.ngroups + 1, sizeof(group_summary));
-    if (!sums) tte_die("out of memory");
+    group_summary *sums = tte_xcalloc((size_t)d.ngroups + 1, sizeof(group_summary));
     int wrc = rc == -2 ? -1 : 0;
     for (int g = 0; g < d.ngroups && wrc == 0; g++) wrc = report_group(out.f, &d, g, &o, &sums[g]);
     if (wrc == 0) wrc = report_correlations(out.f, &d, sums, &o);

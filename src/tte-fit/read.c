@@ -32,9 +32,8 @@ static char *group_key(const fitdata *d, json_t *rec, json_t **key_obj) {
     return s;
 }
 
-/* Stores KEY -> VALUE in an index (strmap.h reports out of memory; here it is fatal, xalloc.h). */
 static void index_put(tte_strmap *m, const char *key, int value) {
-    if (tte_strmap_put(m, key, strlen(key), value) != 0) tte_die("out of memory");
+    tte_strmap_put(m, key, strlen(key), value);
 }
 
 static group *find_group(fitdata *d, json_t *rec) {

@@ -6,8 +6,8 @@
 #include "stats/fit.h"
 #include "stats/passk.h"
 #include "stats/spearman.h"
+#include "xalloc.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,19 +179,17 @@ static json_t *item_summary(double *scores, int n, double skew_sum, double skew_
 /* Curve and item records of metric M. Fills S's mean and item_score for M. */
 static int report_metric(FILE *out, const group *g, int m, const fit_options *o, group_summary *s) {
     int nb = g->nbudgets, ni = g->nitems;
-    double *v = malloc(sizeof(double) * (size_t)(ni * nb > 0 ? ni * nb : 1));
-    double *lo = malloc(sizeof(double) * (size_t)nb), *hi = malloc(sizeof(double) * (size_t)nb);
-    double *x = malloc(sizeof(double) * (size_t)nb), *y = malloc(sizeof(double) * (size_t)nb);
-    double *iv = malloc(sizeof(double) * (size_t)nb);
-    double *scores = malloc(sizeof(double) * (size_t)(ni ? ni : 1));
-    ranked *rank = malloc(sizeof(ranked) * (size_t)(ni ? ni : 1));
-    s->mean[m] = malloc(sizeof(double) * (size_t)nb);
-    s->item_score[m] = malloc(sizeof(double) * (size_t)(ni ? ni : 1));
+    double *v = tte_xmalloc(tte_xmul(tte_xmul((size_t)ni, (size_t)nb), sizeof(double)));
+    double *lo = tte_xmalloc(tte_xmul((size_t)nb, sizeof(double)));
+    double *hi = tte_xmalloc(tte_xmul((size_t)nb, sizeof(double)));
+    double *x = tte_xmalloc(tte_xmul((size_t)nb, sizeof(double)));
+    double *y = tte_xmalloc(tte_xmul((size_t)nb, sizeof(double)));
+    double *iv = tte_xmalloc(tte_xmul((size_t)nb, sizeof(double)));
+    double *scores = tte_xmalloc(tte_xmul((size_t)ni, sizeof(double)));
+    ranked *rank = tte_xmalloc(tte_xmul((size_t)ni, sizeof(ranked)));
+    s->mean[m] = tte_xmalloc(tte_xmul((size_t)nb, sizeof(double)));
+    s->item_score[m] = tte_xmalloc(tte_xmul((size_t)ni, sizeof(double)));
     int rc = -1;
-    if (!v || !lo || !hi || !x || !y || !iv || !scores || !rank || !s->mean[m] || !s->item_score[m]) {
-        errno = ENOMEM;
-        goto done;
-    }
     for (int j = 0; j < nb; j++) s->mean[m][j] = NAN;
     for (int i = 0; i < ni; i++) s->item_score[m][i] = NAN;
     if (item_matrix(g, m, v) == 0) {
@@ -294,14 +292,9 @@ static int report_passk(FILE *out, const group *g) {
     for (int i = 0; i < g->nitems; i++)
         for (int c = 0; c < g->items[i].ncells; c++)
             if (g->items[i].cells[c].nsamples > maxs) maxs = g->items[i].cells[c].nsamples;
-    const char **preds = malloc(sizeof(char *) * (size_t)maxs);
-    int *correct = malloc(sizeof(int) * (size_t)maxs), ks[64];
+    const char **preds = tte_xmalloc(tte_xmul((size_t)maxs, sizeof(char *)));
+    int *correct = tte_xmalloc(tte_xmul((size_t)maxs, sizeof(int))), ks[64];
     double pass[64], maj[64];
-    if (!preds || !correct) {
-        free(preds), free(correct);
-        errno = ENOMEM;
-        return -1;
-    }
     int rc = 0;
     for (int j = 0; j < g->nbudgets && rc == 0; j++) {
         /* The k: powers of two up to the fewest samples any item has at this budget. */
@@ -392,13 +385,8 @@ int report_correlations(FILE *out, const fitdata *d, const group_summary *s, con
                     json_decref(ka);
                     continue;
                 }
-                double *xa = malloc(sizeof(double) * (size_t)(ga->nitems + 1));
-                double *xb = malloc(sizeof(double) * (size_t)(ga->nitems + 1));
-                if (!xa || !xb) {
-                    free(xa), free(xb), json_decref(ka);
-                    errno = ENOMEM;
-                    return -1;
-                }
+                double *xa = tte_xmalloc(tte_xmul((size_t)ga->nitems + 1, sizeof(double)));
+                double *xb = tte_xmalloc(tte_xmul((size_t)ga->nitems + 1, sizeof(double)));
                 int n = 0;
                 for (int i = 0; i < ga->nitems; i++) {
                     int j = tte_strmap_get(&gb->item_index, ga->items[i].id, strlen(ga->items[i].id));
@@ -434,15 +422,10 @@ static int cmp_sized(const void *a, const void *b) {
 /* For each set of groups that differ only in their model and carry model_params: per metric and
  * budget, the curve of the mean against log10(parameters). */
 int report_sizes(FILE *out, const fitdata *d, const group_summary *s, const fit_options *o) {
-    sized *members = malloc(sizeof(sized) * (size_t)(d->ngroups + 1));
-    int *done = calloc((size_t)d->ngroups + 1, sizeof(int));
-    double *x = malloc(sizeof(double) * (size_t)(d->ngroups + 1));
-    double *y = malloc(sizeof(double) * (size_t)(d->ngroups + 1));
-    if (!members || !done || !x || !y) {
-        free(members), free(done), free(x), free(y);
-        errno = ENOMEM;
-        return -1;
-    }
+    sized *members = tte_xmalloc(tte_xmul((size_t)d->ngroups + 1, sizeof(sized)));
+    int *done = tte_xcalloc((size_t)d->ngroups + 1, sizeof(int));
+    double *x = tte_xmalloc(tte_xmul((size_t)d->ngroups + 1, sizeof(double)));
+    double *y = tte_xmalloc(tte_xmul((size_t)d->ngroups + 1, sizeof(double)));
     int rc = 0;
     for (int a = 0; a < d->ngroups && rc == 0; a++) {
         if (done[a] || !d->groups[a].has_params || !d->groups[a].model) continue;

@@ -23,7 +23,7 @@ typedef struct {
     double *item_score[TTE_METRIC_N];
 } group_summary;
 
-/* Each returns 0, or -1 on a write error or when out of memory (errno set). */
+/* Each returns 0, or -1 on a write error (errno set); out of memory exits (xalloc.h). */
 int report_group(FILE *out, const fitdata *d, int gi, const fit_options *o, group_summary *s);
 int report_correlations(FILE *out, const fitdata *d, const group_summary *s, const fit_options *o);
 int report_sizes(FILE *out, const fitdata *d, const group_summary *s, const fit_options *o);
