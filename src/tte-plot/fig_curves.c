@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "records.h"
+#include "xalloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -15,13 +16,11 @@
 /* The curves a figure draws, as pointers into plot_data. */
 typedef struct {
     plot_curve **v;
-    int n;
+    int n, cap;
 } curve_list;
 
 static void curve_list_add(curve_list *l, plot_curve *c) {
-    plot_curve **v = realloc(l->v, (l->n + 1) * sizeof *v);
-    if (!v) tte_die("out of memory");
-    l->v = v;
+    TTE_GROW(l->v, l->cap, l->n + 1);
     l->v[l->n++] = c;
 }
 
@@ -41,8 +40,7 @@ static curve_list select_curves(const plot_data *d, const plot_options *o, const
 static double *curve_budgets(plot_curve *const *v, int n, int *nout) {
     int total = 0;
     for (int i = 0; i < n; i++) total += v[i]->npoints;
-    double *budgets = malloc((total + 1) * sizeof *budgets);
-    if (!budgets) tte_die("out of memory");
+    double *budgets = tte_xmalloc(tte_xmul((size_t)total + 1, sizeof *budgets));
     for (int i = 0, k = 0; i < n; i++)
         for (int j = 0; j < v[i]->npoints; j++) budgets[k++] = v[i]->points[j].budget;
     *nout = plot_distinct(budgets, total);
@@ -141,8 +139,7 @@ static char *group_title(const plot_curve *c) { return plot_group_title(c->model
 
 /* Panels of the curves drawn in one panel per dataset, one line per model. */
 static void curves_overlay(FILE *f, const curve_list *l, const char *metric, const plot_options *o) {
-    const char **datasets = calloc(l->n, sizeof *datasets);
-    if (!datasets) tte_die("out of memory");
+    const char **datasets = tte_xcalloc(l->n, sizeof *datasets);
     int ndatasets = 0;
     for (int i = 0; i < l->n; i++) {
         int seen = 0;
@@ -163,10 +160,8 @@ static void curves_overlay(FILE *f, const curve_list *l, const char *metric, con
         free(budgets);
         metric_axis(f, metric);
         curve_annotations(f, in.v, in.n, metric, in.n + 1);
-        int *ids = malloc(in.n * sizeof *ids);
-        if (!ids) tte_die("out of memory");
-        const char **models = malloc(in.n * sizeof *models);
-        if (!models) tte_die("out of memory");
+        int *ids = tte_xmalloc(tte_xmul(in.n, sizeof *ids));
+        const char **models = tte_xmalloc(tte_xmul(in.n, sizeof *models));
         for (int i = 0; i < in.n; i++) ids[i] = curve_data(f, in.v[i]), models[i] = in.v[i]->model;
         size_t prefix = script_key_prefix(f, models, in.n);
         free(models);
@@ -222,13 +217,10 @@ void figure_curves(FILE *f, const plot_data *d, const plot_options *o) {
 /* The study's question 5: does the jump in accuracy come with a smooth rise in the continuous
  * metrics? One row per model and dataset, one column per metric. */
 void figure_discrete_vs_continuous(FILE *f, const plot_data *d, const plot_options *o) {
-    /* The columns and the names each metric may have (tte-fit's name for -entropy comes first). */
-    const char *const metrics[][3] = {
-        {tte_metric_name(TTE_METRIC_CORRECT)},
-        {tte_metric_name(TTE_METRIC_P_GOLD_NORM)},
-        {tte_metric_name(TTE_METRIC_NEG_ENTROPY), "neg_entropy_nats", "-entropy_nats"}};
+    /* The columns (plot_metric_parse knows the other names of -entropy). */
+    static const tte_metric metrics[] = {TTE_METRIC_CORRECT, TTE_METRIC_P_GOLD_NORM, TTE_METRIC_NEG_ENTROPY};
     enum { NMETRICS = sizeof metrics / sizeof metrics[0] };
-    curve_list acc = select_curves(d, o, metrics[0][0]);
+    curve_list acc = select_curves(d, o, tte_metric_name(metrics[0]));
     /* A group is drawn when it has both accuracy and p_gold_norm; -entropy joins when present. */
     curve_list rows_of[NMETRICS] = {{0}};
     int has_entropy = 0;
@@ -237,10 +229,9 @@ void figure_discrete_vs_continuous(FILE *f, const plot_data *d, const plot_optio
         for (int m = 1; m < NMETRICS; m++)
             for (int j = 0; j < d->ncurves; j++) {
                 plot_curve *c = &d->curves[j];
-                for (int a = 0; a < 3 && metrics[m][a]; a++)
-                    if (c->npoints && strcmp(c->metric, metrics[m][a]) == 0 &&
-                        strcmp(c->model, acc.v[i]->model) == 0 && strcmp(c->dataset, acc.v[i]->dataset) == 0)
-                        found[m] = c;
+                if (c->npoints && plot_metric_parse(c->metric) == (int)metrics[m] &&
+                    strcmp(c->model, acc.v[i]->model) == 0 && strcmp(c->dataset, acc.v[i]->dataset) == 0)
+                    found[m] = c;
             }
         if (!found[1]) continue;
         has_entropy |= found[2] != NULL;
@@ -307,8 +298,7 @@ void figure_sizes(FILE *f, const plot_data *d, const plot_options *o) {
                 }
         l.n = kept;
     }
-    const char **datasets = calloc(l.n + 1, sizeof *datasets);
-    if (!datasets) tte_die("out of memory");
+    const char **datasets = tte_xcalloc(l.n + 1, sizeof *datasets);
     int ndatasets = 0;
     for (int i = 0; i < l.n; i++) {
         if (isnan(l.v[i]->model_params)) continue;

@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "records.h"
+#include "xalloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -11,13 +12,11 @@
 
 typedef struct {
     plot_item **v;
-    int n;
+    int n, cap;
 } item_list;
 
 static void item_list_add(item_list *l, plot_item *it) {
-    plot_item **v = realloc(l->v, (l->n + 1) * sizeof *v);
-    if (!v) tte_die("out of memory");
-    l->v = v;
+    TTE_GROW(l->v, l->cap, l->n + 1);
     l->v[l->n++] = it;
 }
 
@@ -98,15 +97,13 @@ void figure_items(FILE *f, const plot_data *d, const plot_options *o) {
     const char *metric = item_metric(d, o);
     item_list l = select_items(d, o, metric, 1);
     if (l.n == 0) no_items(d, "items", metric);
-    int *group = malloc(l.n * sizeof *group);
-    if (!group) tte_die("out of memory");
+    int *group = tte_xmalloc(tte_xmul(l.n, sizeof *group));
     int several_groups = group_items(&l, group) > 1;
     free(group);
     qsort(l.v, l.n, sizeof *l.v, by_emergence);
     int k = l.n < o->top ? l.n : o->top;
     /* Titles name the model after the item when several are shown, without their shared prefix. */
-    const char **models = malloc(k * sizeof *models);
-    if (!models) tte_die("out of memory");
+    const char **models = tte_xmalloc(tte_xmul(k, sizeof *models));
     for (int i = 0; i < k; i++) models[i] = l.v[i]->model;
     size_t prefix = plot_common_prefix(models, k);
     free(models);
@@ -158,8 +155,7 @@ static const char shades[] = ".:-=+*#%@";
 static double *item_budgets(plot_item *const *v, int n, int *nout) {
     int total = 0;
     for (int i = 0; i < n; i++) total += v[i]->n;
-    double *budgets = malloc((total + 1) * sizeof *budgets);
-    if (!budgets) tte_die("out of memory");
+    double *budgets = tte_xmalloc(tte_xmul(total + 1, sizeof *budgets));
     for (int i = 0, k = 0; i < n; i++)
         for (int j = 0; j < v[i]->n; j++) budgets[k++] = v[i]->budgets[j];
     *nout = plot_distinct(budgets, total);
@@ -228,11 +224,9 @@ void figure_heatmap(FILE *f, const plot_data *d, const plot_options *o) {
     const char *metric = item_metric(d, o);
     item_list l = select_items(d, o, metric, 1);
     if (l.n == 0) no_items(d, "heatmap", metric);
-    int *group = malloc(l.n * sizeof *group);
-    if (!group) tte_die("out of memory");
+    int *group = tte_xmalloc(tte_xmul(l.n, sizeof *group));
     int ngroups = group_items(&l, group), largest = 0;
-    item_list *in = calloc(ngroups, sizeof *in);
-    if (!in) tte_die("out of memory");
+    item_list *in = tte_xcalloc(ngroups, sizeof *in);
     for (int i = 0; i < l.n; i++) item_list_add(&in[group[i]], l.v[i]);
     for (int g = 0; g < ngroups; g++) largest = in[g].n > largest ? in[g].n : largest;
     int rows, cols;
@@ -276,9 +270,8 @@ void figure_scores(FILE *f, const plot_data *d, const plot_options *o) {
         if (!isnan(o->score_skew ? all.v[i]->skew : all.v[i]->breakthroughness)) item_list_add(&l, all.v[i]);
     free(all.v);
     if (l.n == 0) tte_die("scores: no item records of metric '%s' carry a %s score", metric, score);
-    int *group = malloc(l.n * sizeof *group);
-    double *values = malloc(l.n * sizeof *values);
-    if (!group || !values) tte_die("out of memory");
+    int *group = tte_xmalloc(tte_xmul(l.n, sizeof *group));
+    double *values = tte_xmalloc(tte_xmul(l.n, sizeof *values));
     int ngroups = group_items(&l, group);
     double lo = INFINITY, hi = -INFINITY;
     for (int i = 0; i < l.n; i++) {

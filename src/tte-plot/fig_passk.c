@@ -5,6 +5,7 @@
 #include "plot.h"
 
 #include "cli.h"
+#include "xalloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -37,8 +38,7 @@ static void passk_data(FILE *f, const plot_passk *p, int n) {
 static void passk_axes(FILE *f, plot_passk *const *v, int n) {
     int total = 0;
     for (int i = 0; i < n; i++) total += v[i]->n;
-    double *k = malloc((total + 1) * sizeof *k);
-    if (!k) tte_die("out of memory");
+    double *k = tte_xmalloc(tte_xmul(total + 1, sizeof *k));
     for (int i = 0, m = 0; i < n; i++)
         for (int j = 0; j < v[i]->n; j++) k[m++] = v[i]->k[j];
     char label[96] = "k (samples per problem)", budget[32];
@@ -93,8 +93,7 @@ static int preferred(const plot_passk *a, const plot_passk *b) {
 }
 
 void figure_passk(FILE *f, const plot_data *d, const plot_options *o) {
-    plot_passk **v = malloc((d->npassk + 1) * sizeof *v);
-    if (!v) tte_die("out of memory");
+    plot_passk **v = tte_xmalloc(tte_xmul(d->npassk + 1, sizeof *v));
     /* tte-fit writes one record per budget: one per model and dataset is drawn. */
     int n = 0;
     for (int i = 0; i < d->npassk; i++) {
@@ -112,9 +111,8 @@ void figure_passk(FILE *f, const plot_data *d, const plot_options *o) {
     if (n == 0)
         tte_die("passk: no passk records in the input (tte-fit writes them from several samples per budget)");
     /* Panels: one per record, or with --overlay model one per dataset. */
-    const char **panel = malloc(n * sizeof *panel);
-    int *panel_of = malloc(n * sizeof *panel_of), npanels = 0;
-    if (!panel || !panel_of) tte_die("out of memory");
+    const char **panel = tte_xmalloc(tte_xmul(n, sizeof *panel));
+    int *panel_of = tte_xmalloc(tte_xmul(n, sizeof *panel_of)), npanels = 0;
     for (int i = 0; i < n; i++) {
         panel_of[i] = npanels;
         if (o->overlay_model)
@@ -126,8 +124,7 @@ void figure_passk(FILE *f, const plot_data *d, const plot_options *o) {
     plot_layout(npanels, &rows, &cols);
     script_begin(f, o, o->overlay_model ? "one line per model" : NULL, rows, cols);
     for (int g = 0; g < npanels; g++) {
-        plot_passk **in = malloc(n * sizeof *in);
-        if (!in) tte_die("out of memory");
+        plot_passk **in = tte_xmalloc(tte_xmul(n, sizeof *in));
         int m = 0;
         for (int i = 0; i < n; i++)
             if (panel_of[i] == g) in[m++] = v[i];
@@ -140,8 +137,7 @@ void figure_passk(FILE *f, const plot_data *d, const plot_options *o) {
         script_panel(f, title);
         free(title);
         passk_axes(f, in, m);
-        const char **models = malloc(m * sizeof *models);
-        if (!models) tte_die("out of memory");
+        const char **models = tte_xmalloc(tte_xmul(m, sizeof *models));
         for (int i = 0; i < m; i++)
             passk_data(f, in[i], (int)(in[i] - d->passk) + 1), models[i] = in[i]->model;
         size_t prefix = script_key_prefix(f, models, m);

@@ -133,7 +133,11 @@ void plot_sort(double *v, int n);
 int plot_distinct(double *v, int n);
 /* A budget as a tic label: 128, 256, 512, 1k, 2k, ... (k = 1024 tokens). */
 void plot_budget_label(char *buf, size_t n, double budget);
-/* Axis label of a metric ("accuracy" for correct, ...). */
+/* The tte_metric (records.h) METRIC names, or -1. Besides tte-fit's names, -entropy is also read
+ * as "neg_entropy_nats" or "-entropy_nats". */
+int plot_metric_parse(const char *metric);
+/* Axis label of a metric ("accuracy" for correct, ...); a name plot_metric_parse does not know is its
+ * own label. */
 const char *plot_metric_label(const char *metric);
 /* Where the key and labels go: the corner of the plot that hides the fewest of the drawn points.
  * X are positions as drawn (log2 of a budget), Y values on [ylo, yhi] (the points' own range when

@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "jsonl.h"
 #include "records.h"
+#include "xalloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -35,15 +36,6 @@ static void fit_spelling(json_t *fits, int kind, const char **name, const char *
 static noreturn void fail(tte_jsonl *r, const char *fmt, const char *field) {
     tte_jsonl_fail(r, fmt, field);
     tte_die("%s", tte_jsonl_error(r));
-}
-
-static void *grow(void *array, int *cap, int need, size_t size) {
-    if (need <= *cap) return array;
-    *cap = *cap ? *cap * 2 : 16;
-    if (*cap < need) *cap = need;
-    void *p = realloc(array, (size_t)*cap * size);
-    if (!p) tte_die("out of memory");
-    return p;
 }
 
 static const char *get_string(tte_jsonl *r, json_t *obj, const char *field) {
@@ -74,8 +66,7 @@ static json_t *get_array(tte_jsonl *r, json_t *obj, const char *field) {
 /* An array of numbers or nulls into a new array of doubles (the caller frees). */
 static double *number_array(tte_jsonl *r, json_t *array, const char *field) {
     size_t n = json_array_size(array);
-    double *out = malloc((n ? n : 1) * sizeof *out);
-    if (!out) tte_die("out of memory");
+    double *out = tte_xmalloc(tte_xmul(n ? n : 1, sizeof *out));
     for (size_t i = 0; i < n; i++) out[i] = number_or_nan(r, json_array_get(array, i), field);
     return out;
 }
@@ -87,8 +78,7 @@ static int by_budget(const void *a, const void *b) {
 
 static void read_points(tte_jsonl *r, json_t *rec, plot_curve *c) {
     json_t *points = get_array(r, rec, "points");
-    c->points = malloc((json_array_size(points) + 1) * sizeof *c->points);
-    if (!c->points) tte_die("out of memory");
+    c->points = tte_xmalloc(tte_xmul(json_array_size(points) + 1, sizeof *c->points));
     size_t i;
     json_t *p;
     json_array_foreach(points, i, p) {
@@ -135,7 +125,7 @@ static void read_fits(tte_jsonl *r, json_t *rec, plot_curve *c) {
 }
 
 static void read_curve(plot_data *d, tte_jsonl *r, json_t *rec) {
-    d->curves = grow(d->curves, &d->cap_curves, d->ncurves + 1, sizeof *d->curves);
+    TTE_GROW(d->curves, d->cap_curves, d->ncurves + 1);
     plot_curve *c = &d->curves[d->ncurves++];
     memset(c, 0, sizeof *c);
     c->model = group_field(r, rec, "model");
@@ -148,7 +138,7 @@ static void read_curve(plot_data *d, tte_jsonl *r, json_t *rec) {
 }
 
 static void read_item(plot_data *d, tte_jsonl *r, json_t *rec) {
-    d->items = grow(d->items, &d->cap_items, d->nitems + 1, sizeof *d->items);
+    TTE_GROW(d->items, d->cap_items, d->nitems + 1);
     plot_item *it = &d->items[d->nitems++];
     memset(it, 0, sizeof *it);
     it->model = group_field(r, rec, "model");
@@ -183,7 +173,7 @@ static void read_item(plot_data *d, tte_jsonl *r, json_t *rec) {
 }
 
 static void read_passk(plot_data *d, tte_jsonl *r, json_t *rec) {
-    d->passk = grow(d->passk, &d->cap_passk, d->npassk + 1, sizeof *d->passk);
+    TTE_GROW(d->passk, d->cap_passk, d->npassk + 1);
     plot_passk *p = &d->passk[d->npassk++];
     memset(p, 0, sizeof *p);
     p->model = group_field(r, rec, "model");
@@ -215,7 +205,6 @@ static void read_passk(plot_data *d, tte_jsonl *r, json_t *rec) {
 void plot_read(plot_data *d, char *const *paths, int n) {
     memset(d, 0, sizeof *d);
     tte_jsonl *r = tte_jsonl_open_list(paths, n);
-    if (!r) tte_die("out of memory");
     json_t *rec;
     int status;
     while ((status = tte_jsonl_next(r, &rec)) != 0) {
@@ -230,7 +219,7 @@ void plot_read(plot_data *d, char *const *paths, int n) {
             json_decref(rec);
             continue;
         }
-        d->records = grow(d->records, &d->cap_records, d->nrecords + 1, sizeof *d->records);
+        TTE_GROW(d->records, d->cap_records, d->nrecords + 1);
         d->records[d->nrecords++] = rec; /* before reading: the structs borrow its strings */
         reader(d, r, rec);
     }

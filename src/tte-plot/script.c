@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "records.h"
+#include "xalloc.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -172,8 +173,9 @@ size_t script_key_prefix(FILE *f, const char *const *models, int n) {
     size_t prefix = plot_common_prefix(models, n);
     if (prefix > 0) {
         /* The shared part, less its trailing separator, heads the key. */
-        char *head = strndup(models[0], prefix - 1);
-        if (!head) tte_die("out of memory");
+        char *head = tte_xmalloc(prefix);
+        memcpy(head, models[0], prefix - 1);
+        head[prefix - 1] = 0;
         fputs("set key title ", f);
         script_quote(f, head);
         fputc('\n', f);
@@ -276,24 +278,26 @@ int plot_distinct(double *v, int n) {
     return m;
 }
 
+int plot_metric_parse(const char *metric) {
+    int m = tte_metric_parse(metric);
+    if (m < 0 && (strcmp(metric, "neg_entropy_nats") == 0 || strcmp(metric, "-entropy_nats") == 0))
+        m = TTE_METRIC_NEG_ENTROPY;
+    return m;
+}
+
 const char *plot_metric_label(const char *metric) {
-    static const char *const labels[][2] = {
-        {"correct", "accuracy"},
-        {"p_gold_norm", "p(gold), normalised"},
-        {"p_gold", "p(gold)"},
-        {"logp_gold", "log p(gold)"},
-        {"neg_entropy", "-entropy (nats)"},
-        {"neg_entropy_nats", "-entropy (nats)"},
-        {"-entropy_nats", "-entropy (nats)"},
-        {"entropy_nats", "entropy (nats)"},
+    static const char *const labels[TTE_METRIC_N] = {
+        [TTE_METRIC_CORRECT] = "accuracy",
+        [TTE_METRIC_P_GOLD_NORM] = "p(gold), normalised",
+        [TTE_METRIC_P_GOLD] = "p(gold)",
+        [TTE_METRIC_NEG_ENTROPY] = "-entropy (nats)",
     };
-    for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++)
-        if (strcmp(metric, labels[i][0]) == 0) return labels[i][1];
-    return metric;
+    int m = plot_metric_parse(metric);
+    return m >= 0 ? labels[m] : metric;
 }
 
 int plot_metric_is_probability(const char *metric) {
-    int m = tte_metric_parse(metric);
+    int m = plot_metric_parse(metric);
     return m >= 0 && tte_metric_is_probability(m);
 }
 
@@ -330,11 +334,10 @@ int plot_free_corner(const plot_points *p, double width, double height, int take
 }
 
 void plot_points_add(plot_points *p, double x, double y) {
-    if (p->n == p->cap) {
-        p->cap = p->cap ? 2 * p->cap : 64;
-        p->x = realloc(p->x, p->cap * sizeof *p->x);
-        p->y = realloc(p->y, p->cap * sizeof *p->y);
-        if (!p->x || !p->y) tte_die("out of memory");
+    if (p->n == p->cap) { /* x and y grow alike: both from the same capacity to the same need */
+        size_t cap = p->cap;
+        TTE_GROW(p->x, cap, p->n + 1);
+        TTE_GROW(p->y, p->cap, p->n + 1);
     }
     p->x[p->n] = x;
     p->y[p->n++] = y;
