@@ -20,15 +20,15 @@ size_t tte_xmul(size_t count, size_t size);
 void tte_grow(void **p, size_t *cap, size_t need, size_t elem);
 
 /* tte_grow for an array ARR and an int or size_t capacity CAP, both lvalues. */
-#define TTE_GROW(arr, cap, need)                                                                   \
-    do {                                                                                           \
-        if ((size_t)(need) > (size_t)(cap)) {                                                      \
-            size_t cap_ = (size_t)(cap);                                                           \
-            void *arr_ = (arr);                                                                    \
-            tte_grow(&arr_, &cap_, (size_t)(need), sizeof *(arr));                                 \
-            (arr) = arr_;                                                                          \
-            (cap) = cap_;                                                                          \
-        }                                                                                          \
+#define TTE_GROW(arr, cap, need)                                                                             \
+    do {                                                                                                     \
+        if ((size_t)(need) > (size_t)(cap)) {                                                                \
+            size_t cap_ = (size_t)(cap);                                                                     \
+            void *arr_ = (arr);                                                                              \
+            tte_grow(&arr_, &cap_, (size_t)(need), sizeof *(arr));                                           \
+            (arr) = arr_;                                                                                    \
+            (cap) = cap_;                                                                                    \
+        }                                                                                                    \
     } while (0)
 
 #endif

@@ -1,94 +1,113 @@
-/* complete: see complete.h. Records are run one at a time: this mode is for checking the engine
- * and for quick use, the sweep is where batching pays. */
+/* complete: see complete.h. Each record is one job of engine/jobs.h. */
 #include "complete.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-#include "engine/engine.h"
+#include "engine/jobs.h"
+#include "xalloc.h"
 
-/* The prompt's ids from "prompt_ids" or by encoding "prompt"; -1 after a located error. */
-static int prompt_ids(tte_jsonl *in, json_t *rec, tte_tokenizer *tok, int vocab, tte_tokens *out) {
+/* Prompt tokens the default KV memory allows for beside --max-tokens. */
+enum { DEFAULT_PROMPT_ROOM = 1024 };
+
+typedef struct {
+    tte_tokens out;
+    tte_rng rng;
+} request;
+
+typedef struct {
+    tte_session *ses;
+    const complete_options *opt;
+    tte_sampling sampling;
+    int sample_vocab;
+    void *scratch;
+    request *reqs; /* by job: [0, n_reqs) prepared */
+    size_t n_reqs, cap_reqs;
+} completer;
+
+/* The prompt's ids from "prompt_ids" or by encoding "prompt"; the job's rng from its line. */
+static int prepare(void *ctx, tte_jsonl *in, json_t *rec, int job, tte_tokens *feed, int *flags, int *pages) {
+    completer *c = ctx;
+    const tte_config *cfg = c->ses->cfg;
     if (json_object_get(rec, "prompt_ids")) {
         int n;
-        if (tte_jsonl_get_ids(in, rec, "prompt_ids", vocab, 0, &out->ids, &n) != 0) return -1;
-        out->n = out->cap = (size_t)n;
-        return 0;
+        if (tte_jsonl_get_ids(in, rec, "prompt_ids", cfg->vocab_size, 0, &feed->ids, &n) != 0) return -1;
+        feed->n = feed->cap = (size_t)n;
+    } else {
+        const char *text;
+        int n;
+        if (tte_jsonl_get_string(in, rec, "prompt", &text) != 0) return -1;
+        feed->ids = tte_session_encode(c->ses, text, strlen(text), &n);
+        feed->n = feed->cap = (size_t)n;
+        if (n == 0) return tte_jsonl_fail(in, "field \"prompt\": encodes to no tokens");
     }
-    const char *text;
-    if (tte_jsonl_get_string(in, rec, "prompt", &text) != 0) return -1;
-    if (tte_tokenizer_encode(tok, text, strlen(text), out) != 0) tte_die("out of memory");
-    if (out->n == 0) return tte_jsonl_fail(in, "field \"prompt\": encodes to no tokens");
+    if ((int)feed->n + c->opt->max_tokens > cfg->max_position_embeddings)
+        return tte_jsonl_fail(
+            in, "field \"prompt\": %zu tokens + --max-tokens %d exceed the model's %d positions", feed->n,
+            c->opt->max_tokens, cfg->max_position_embeddings);
+    TTE_GROW(c->reqs, c->cap_reqs, (size_t)job + 1);
+    request *r = &c->reqs[job];
+    memset(r, 0, sizeof *r);
+    c->n_reqs = (size_t)job + 1;
+    tte_rng_seed(&r->rng, c->opt->seed ^ (uint64_t)tte_jsonl_line(in) * 0x9e3779b97f4a7c15ull);
+    *flags = TTE_LOGITS_LAST;
+    *pages = tte_sched_pages_for((int)feed->n + c->opt->max_tokens) + 1;
     return 0;
 }
 
-int complete_run(const char *model_dir, tte_tokenizer *tok, const complete_options *opt, tte_jsonl *in) {
+/* One sampled token: kept, or the end of the continuation. */
+static int on_logits(void *ctx, tte_sched *s, int lane, int job, const float *logits, int first, int rows,
+                     int fed_all, char *err, size_t errlen) {
+    completer *c = ctx;
+    const tte_config *cfg = c->ses->cfg;
+    request *r = &c->reqs[job];
+    int32_t tok = tte_sample(logits, c->sample_vocab, &c->sampling, &r->rng, c->scratch);
+    for (int k = 0; k < cfg->n_eos; k++)
+        if (cfg->eos[k] == tok) return 1;
+    TTE_GROW(r->out.ids, r->out.cap, r->out.n + 1);
+    r->out.ids[r->out.n++] = tok;
+    if ((int)r->out.n == c->opt->max_tokens) return 1;
+    tte_sched_feed(s, lane, &tok, 1, TTE_LOGITS_LAST);
+    return 0;
+}
+
+static void finish(void *ctx, int job, json_t *rec) {
+    completer *c = ctx;
+    request *r = &c->reqs[job];
+    char err[512];
+    size_t len;
+    char *text = tte_tokenizer_decode_text(c->ses->tok, r->out.ids, r->out.n, 0, &len, err, sizeof err);
+    if (!text) tte_die("%s", err);
+    json_object_set_new(rec, "ids", tte_json_ids(r->out.ids, (int)r->out.n));
+    json_object_set_new(rec, "text", json_stringn(text, len));
+    free(text);
+    tte_tokens_free(&r->out);
+}
+
+/* A batch of requests of max_tokens after DEFAULT_PROMPT_ROOM prompt tokens, up to 2 GiB (and at
+ * least one request). */
+static size_t default_kv_bytes(const completer *c) {
+    size_t one = (size_t)(c->opt->max_tokens + DEFAULT_PROMPT_ROOM + 2 * TTE_PAGE_TOKENS) *
+                 tte_model_kv_bytes_per_token(c->ses->model);
+    size_t cap = (size_t)2 << 30, want = one * (size_t)c->opt->batch;
+    return want < cap ? want : one > cap ? one : cap;
+}
+
+int complete_run(tte_session *ses, const complete_options *opt, tte_jsonl *in, FILE *out) {
+    completer c = {.ses = ses, .opt = opt};
+    c.sampling = sampling_resolve(&opt->sampling, ses->cfg);
+    c.sample_vocab = sampling_vocab(ses->cfg, ses->tok);
+    c.scratch = tte_xmalloc(tte_sample_scratch_bytes(ses->cfg->vocab_size));
     char err[1024];
-    tte_model *m = tte_model_load(model_dir, err, sizeof err);
-    if (!m) return tte_warn("%s", err), -1;
-    const tte_config *cfg = tte_model_config(m);
-    tte_engine_opts eo = {.threads = opt->threads, .backend = opt->device};
-    tte_engine *e = tte_engine_create(m, &eo, err, sizeof err);
-    if (!e) return tte_warn("%s", err), tte_model_free(m), -1;
-    tte_sampling sampling = sampling_resolve(&opt->sampling, cfg);
-    float *logits = malloc((size_t)cfg->vocab_size * sizeof *logits);
-    void *scratch = malloc(tte_sample_scratch_bytes(cfg->vocab_size));
-    int rc = 0, got;
-    json_t *rec;
-    while (rc == 0 && (got = tte_jsonl_next(in, &rec)) != 0) {
-        if (got < 0) {
-            rc = -1;
-            tte_warn("%s", tte_jsonl_error(in));
-            break;
-        }
-        tte_tokens prompt = {0}, out = {0};
-        if (prompt_ids(in, rec, tok, cfg->vocab_size, &prompt) != 0) {
-            tte_warn("%s", tte_jsonl_error(in));
-            rc = -1;
-        } else if ((int)prompt.n + opt->max_tokens > cfg->max_position_embeddings) {
-            tte_jsonl_fail(in,
-                           "field \"prompt\": %zu tokens + --max-tokens %d exceed the model's %d positions",
-                           prompt.n, opt->max_tokens, cfg->max_position_embeddings);
-            tte_warn("%s", tte_jsonl_error(in));
-            rc = -1;
-        }
-        tte_rng rng;
-        tte_rng_seed(&rng, opt->seed ^ (uint64_t)tte_jsonl_line(in) * 0x9e3779b97f4a7c15ull);
-        int seq = rc == 0 ? tte_seq_new(e) : -1;
-        tte_span span = {.seq = seq, .tokens = prompt.ids, .n_tokens = (int)prompt.n};
-        for (int t = 0; rc == 0 && t < opt->max_tokens; t++) {
-            if (tte_engine_forward(e, &span, 1, TTE_LOGITS_LAST, logits, err, sizeof err) != 0) {
-                tte_warn("%s:%ld: %s", tte_jsonl_name(in), tte_jsonl_line(in), err);
-                rc = -1;
-                break;
-            }
-            int32_t tok_id = tte_sample(logits, sampling_vocab(cfg, tok), &sampling, &rng, scratch);
-            int is_eos = 0;
-            for (int k = 0; k < cfg->n_eos; k++) is_eos |= cfg->eos[k] == tok_id;
-            if (is_eos) break;
-            out.ids = realloc(out.ids, (out.n + 1) * sizeof *out.ids);
-            out.ids[out.n++] = tok_id;
-            span.tokens = &out.ids[out.n - 1], span.n_tokens = 1;
-        }
-        tte_seq_free(e, seq);
-        if (rc == 0) {
-            size_t len;
-            char *text = tte_tokenizer_decode_text(tok, out.ids, out.n, 0, &len, err, sizeof err);
-            json_object_set_new(rec, "ids", tte_json_ids(out.ids, (int)out.n));
-            json_object_set_new(rec, "text", json_stringn(text ? text : "", text ? len : 0));
-            free(text);
-            if (tte_jsonl_write(stdout, rec) != 0 || fflush(stdout) != 0)
-                rc = -1, tte_warn("<stdout>: write error");
-        }
-        tte_tokens_free(&prompt);
-        tte_tokens_free(&out);
-        json_decref(rec);
-    }
-    free(logits);
-    free(scratch);
-    tte_engine_free(e);
-    tte_model_free(m);
+    int rc;
+    if (tte_session_start(ses, opt->kv_mem ? opt->kv_mem : default_kv_bytes(&c), opt->batch, err,
+                          sizeof err) != 0)
+        rc = -1, tte_warn("%s", err);
+    else
+        rc =
+            tte_jobs_run(ses->sched, in, out, opt->batch, &(tte_jobs_client){prepare, on_logits, finish}, &c);
+    for (size_t i = 0; i < c.n_reqs; i++) tte_tokens_free(&c.reqs[i].out);
+    free(c.reqs), free(c.scratch);
     return rc;
 }

@@ -14,7 +14,9 @@
 #include "cache.h"
 #include "cli.h"
 #include "engine/engine.h"
+#include "records.h"
 #include "sweep.h"
+#include "xalloc.h"
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -26,11 +28,9 @@ enum { STUDY_GUARD_TOKENS = 100 };
 /* Everything the records and the cache keys need, shared by all units. */
 typedef struct {
     const forcing_options *opt;
-    tte_tokenizer *tok;
-    tte_model *model;
+    tte_session *ses;
     const tte_config *cfg;
-    char model_name[256];
-    char model_hash[38];
+    FILE *out;         /* the records go here */
     json_t *items;     /* the input records */
     int32_t **prompts; /* per item: the templated prompt's ids */
     int *n_prompt;
@@ -39,7 +39,6 @@ typedef struct {
     int *first_unit; /* per item: its first unit; units of an item are adjacent */
     int *units_left; /* per item: units not done */
     int next_item;   /* first item not written */
-    tte_cache *cache;
     sweep_rules rules;
     json_t *rules_key; /* the options that change results, for cache keys */
     tte_progress progress;
@@ -50,14 +49,8 @@ typedef struct {
 } run;
 
 /* The ids of TEXT (malloc'd), *N set. */
-static int32_t *encode(tte_tokenizer *tok, const char *text, int *n) {
-    tte_tokens t = {0};
-    if (tte_tokenizer_encode(tok, text, strlen(text), &t) != 0) {
-        fputs("out of memory\n", stderr);
-        abort();
-    }
-    *n = (int)t.n;
-    return t.ids;
+static int32_t *encode(const tte_session *ses, const char *text, int *n) {
+    return tte_session_encode(ses, text, strlen(text), n);
 }
 
 /* The text of IDS (malloc'd), valid UTF-8; ids come from the model, so they are in the vocabulary. */
@@ -136,10 +129,10 @@ static void write_unit_records(run *r, int item, const sweep_unit *u, int sample
         const sweep_result *s = &u->results[j];
         /* With --independent each budget is its own unit, with its own trace. */
         json_t *rec = json_deep_copy(json_array_get(r->items, (size_t)item));
-        char *thinking = decode(r->tok, u->thinking, s->thinking_tokens);
-        char *final = decode(r->tok, s->answer, s->n_answer);
-        json_object_set_new(rec, "model", json_string(r->model_name));
-        json_object_set_new(rec, "model_hash", json_string(r->model_hash));
+        char *thinking = decode(r->ses->tok, u->thinking, s->thinking_tokens);
+        char *final = decode(r->ses->tok, s->answer, s->n_answer);
+        json_object_set_new(rec, "model", json_string(r->ses->model_name));
+        json_object_set_new(rec, "model_hash", json_string(r->ses->model_hash));
         json_object_set_new(rec, "budget", json_integer(s->budget));
         json_object_set_new(rec, "sample", json_integer(sample));
         json_object_set_new(rec, "seed", json_integer((json_int_t)o->seed));
@@ -156,7 +149,7 @@ static void write_unit_records(run *r, int item, const sweep_unit *u, int sample
         json_object_set_new(rec, "end_thinking", json_string(o->end_thinking));
         json_object_set_new(rec, "thinking_ids", tte_json_ids(u->thinking, s->thinking_tokens));
         json_object_set_new(rec, "final_ids", tte_json_ids(s->answer, s->n_answer));
-        if (tte_jsonl_write(stdout, rec) != 0) r->failed = 1;
+        if (tte_jsonl_write(r->out, rec) != 0) r->failed = 1;
         json_decref(rec);
         free(thinking);
         free(final);
@@ -174,7 +167,7 @@ static void flush_items(run *r) {
             write_unit_records(r, item, &r->units[k], (k - first) / per_sample);
             sweep_unit_clear(&r->units[k]);
         }
-        fflush(stdout);
+        fflush(r->out);
     }
     double elapsed = tte_now() - r->progress.start + 1e-9;
     double eta = r->units_computed ? elapsed * (r->n_todo - r->units_computed) / r->units_computed : 0;
@@ -187,10 +180,10 @@ static void unit_done(void *ctx, int k) {
     sweep_unit *u = &r->units[k];
     r->tokens_done += u->n_thinking;
     r->units_computed++;
-    if (r->cache) {
+    if (r->ses->cache) {
         char err[512];
         json_t *v = unit_to_json(u);
-        if (tte_cache_put_json(r->cache, unit_key(r, u), v, err, sizeof err) != 0) tte_warn("%s", err);
+        if (tte_cache_put_json(r->ses->cache, unit_key(r, u), v, err, sizeof err) != 0) tte_warn("%s", err);
         json_decref(v);
     }
     r->units_left[u->item]--;
@@ -206,7 +199,7 @@ static uint64_t unit_seed(uint64_t seed, const char *id, int sample, int budget)
 }
 
 /* Reads the items, checking each one's prompt. */
-static int read_items(run *r, tte_jsonl *in, const tte_chat *chat) {
+static int read_items(run *r, tte_jsonl *in) {
     json_t *rec;
     int rc;
     size_t cap = 0;
@@ -224,11 +217,7 @@ static int read_items(run *r, tte_jsonl *in, const tte_chat *chat) {
             r->prompts = realloc(r->prompts, cap * sizeof *r->prompts);
             r->n_prompt = realloc(r->n_prompt, cap * sizeof *r->n_prompt);
         }
-        size_t len;
-        char *text = tte_chat_render(chat, prompt, &len);
-        if (!text) tte_die("out of memory");
-        r->prompts[i] = encode(r->tok, text, &r->n_prompt[i]);
-        free(text);
+        r->prompts[i] = tte_session_prompt(r->ses, prompt, &r->n_prompt[i]);
         int need =
             r->n_prompt[i] + r->opt->budgets[r->opt->n_budgets - 1] + r->rules.n_end + r->opt->answer_tokens;
         if (need > r->cfg->max_position_embeddings) {
@@ -254,11 +243,11 @@ static int make_rules(run *r) {
     sweep_rules *s = &r->rules;
     s->budgets = o->budgets, s->n_budgets = o->n_budgets;
     int n;
-    s->continue_ids = encode(r->tok, o->continue_phrase, &n), s->n_continue = n;
-    s->end_ids = encode(r->tok, o->end_thinking, &n), s->n_end = n;
+    s->continue_ids = encode(r->ses, o->continue_phrase, &n), s->n_continue = n;
+    s->end_ids = encode(r->ses, o->end_thinking, &n), s->n_end = n;
     if (s->n_continue == 0) return tte_warn("--continue-phrase: must not be empty"), -1;
     int32_t *stop = malloc((size_t)(r->cfg->n_eos + 1) * sizeof *stop);
-    int n_stop = 0, end_think = tte_tokenizer_token_id(r->tok, "</think>");
+    int n_stop = 0, end_think = tte_tokenizer_token_id(r->ses->tok, "</think>");
     if (end_think >= 0) stop[n_stop++] = end_think;
     for (int i = 0; i < r->cfg->n_eos; i++) stop[n_stop++] = r->cfg->eos[i];
     s->stop_ids = stop, s->n_stop = n_stop;
@@ -266,7 +255,7 @@ static int make_rules(run *r) {
     unsigned char *closes = calloc((size_t)r->cfg->vocab_size, 1);
     for (int32_t t = 0; t < r->cfg->vocab_size; t++) {
         size_t len;
-        const char *bytes = tte_tokenizer_token_bytes(r->tok, t, &len);
+        const char *bytes = tte_tokenizer_token_bytes(r->ses->tok, t, &len);
         closes[t] = bytes && memchr(bytes, '}', len) != NULL;
     }
     s->closes_answer = closes;
@@ -274,15 +263,15 @@ static int make_rules(run *r) {
     s->allow_early_stop = o->allow_early_stop;
     s->max_continues = o->max_continues;
     s->sampling = sampling_resolve(&o->sampling, r->cfg);
-    s->sample_vocab = sampling_vocab(r->cfg, r->tok);
+    s->sample_vocab = sampling_vocab(r->cfg, r->ses->tok);
     s->chunk_frac = o->compat_study ? o->chunk_frac : 0;
     s->guard_tokens = STUDY_GUARD_TOKENS;
     s->batch = o->batch;
     r->rules_key =
-        json_pack("{s:i, s:s, s:s, s:i, s:o, s:o, s:i, s:b, s:i, s:f, s:f, s:i, s:b, s:f, s:i}", "version", 2,
-                  "model", r->model_hash, "device", tte_device_resolve(o->device), "sample_vocab",
-                  s->sample_vocab, "continue", tte_json_ids(s->continue_ids, s->n_continue), "end",
-                  tte_json_ids(s->end_ids, s->n_end), "answer_tokens", s->answer_tokens, "early_stop",
+        json_pack("{s:i, s:s, s:s, s:i, s:o, s:o, s:i, s:b, s:i, s:f, s:f, s:i, s:b, s:f, s:i}", "version",
+                  TTE_KEY_VERSION_GENERATION, "model", r->ses->model_hash, "numerics", r->ses->numerics,
+                  "sample_vocab", s->sample_vocab, "continue", tte_json_ids(s->continue_ids, s->n_continue),
+                  "end", tte_json_ids(s->end_ids, s->n_end), "answer_tokens", s->answer_tokens, "early_stop",
                   s->allow_early_stop, "max_continues", s->max_continues, "temperature",
                   s->sampling.temperature, "top_p", s->sampling.top_p, "top_k", s->sampling.top_k,
                   "independent", o->independent, "chunk_frac", s->chunk_frac, "guard", s->guard_tokens);
@@ -324,8 +313,6 @@ static void run_free(run *r) {
     free((void *)r->rules.closes_answer);
     json_decref(r->rules_key);
     json_decref(r->items);
-    tte_cache_close(r->cache);
-    tte_model_free(r->model);
 }
 
 /* KV memory for a full batch of streams at the largest budget, with their branches, when the user
@@ -337,32 +324,21 @@ static size_t default_kv_bytes(const run *r) {
         if ((size_t)r->n_prompt[i] > longest) longest = (size_t)r->n_prompt[i];
     size_t branch = (size_t)(r->rules.n_end + o->answer_tokens) + 2 * TTE_PAGE_TOKENS;
     size_t per_stream = longest + (size_t)o->budgets[o->n_budgets - 1] + (size_t)o->n_budgets * branch;
-    return tte_model_kv_bytes_per_token(r->model) * per_stream * (size_t)(o->batch + 1);
+    return tte_model_kv_bytes_per_token(r->ses->model) * per_stream * (size_t)(o->batch + 1);
 }
 
-int forcing_run(const char *model_dir, const char *model_name, tte_tokenizer *tok, const tte_chat *chat,
-                const forcing_options *opt, tte_jsonl *in) {
-    run r = {.opt = opt, .tok = tok, .items = json_array()};
+int forcing_run(tte_session *ses, const forcing_options *opt, tte_jsonl *in, FILE *out) {
+    run r = {.opt = opt, .ses = ses, .out = out, .cfg = ses->cfg, .items = json_array()};
     char err[1024];
     int rc = -1;
-    if (!(r.model = tte_model_load(model_dir, err, sizeof err))) {
-        tte_warn("%s", err);
-        goto out;
-    }
-    r.cfg = tte_model_config(r.model);
-    snprintf(r.model_name, sizeof r.model_name, "%s", model_name);
-    tte_key_format(tte_model_hash(r.model), r.model_hash);
-    if (make_rules(&r) != 0 || read_items(&r, in, chat) != 0) goto out;
+    if (make_rules(&r) != 0 || read_items(&r, in) != 0) goto out;
     make_units(&r);
-    if (opt->use_cache && !(r.cache = tte_cache_open(NULL, err, sizeof err))) {
-        tte_warn("%s", err);
-        goto out;
-    }
 
     /* Units already in the cache are marked done; the sweep skips them. */
     for (int k = 0; k < r.n_units; k++) {
         sweep_unit *u = &r.units[k];
-        json_t *hit = r.cache && !opt->refresh ? tte_cache_get_json(r.cache, unit_key(&r, u)) : NULL;
+        json_t *hit =
+            r.ses->cache && !opt->refresh ? tte_cache_get_json(r.ses->cache, unit_key(&r, u)) : NULL;
         if (hit && unit_from_json(u, hit) == 0) {
             r.units_left[u->item]--;
         } else {
@@ -375,15 +351,9 @@ int forcing_run(const char *model_dir, const char *model_name, tte_tokenizer *to
     tte_progress_init(&r.progress, opt->progress);
     flush_items(&r);
     if (r.n_todo > 0) {
-        tte_engine_opts eo = {.threads = opt->threads,
-                              .backend = opt->device,
-                              .kv_bytes = opt->kv_mem ? opt->kv_mem : default_kv_bytes(&r)};
-        tte_engine *e = tte_engine_create(r.model, &eo, err, sizeof err);
-        tte_sched *s = e ? tte_sched_create(e, &(tte_sched_opts){.batch = opt->batch}) : NULL;
-        int failed = !s || sweep_run(s, &r.rules, r.units, r.n_units, unit_done, &r, err, sizeof err) != 0;
-        tte_sched_free(s);
-        tte_engine_free(e);
-        if (failed) {
+        if (tte_session_start(ses, opt->kv_mem ? opt->kv_mem : default_kv_bytes(&r), opt->batch, err,
+                              sizeof err) != 0 ||
+            sweep_run(ses->sched, &r.rules, r.units, r.n_units, unit_done, &r, err, sizeof err) != 0) {
             tte_warn("%s", err);
             goto out;
         }
@@ -394,7 +364,7 @@ int forcing_run(const char *model_dir, const char *model_name, tte_tokenizer *to
                 tte_prog, r.n_units, r.n_units - r.n_todo, r.n_todo, r.tokens_done,
                 tte_now() - r.progress.start);
     rc = 0;
-    if (r.failed || fflush(stdout) != 0) rc = -1, tte_warn("<stdout>: write error");
+    if (r.failed || fflush(r.out) != 0) rc = -1, tte_warn("write error");
 out:
     tte_progress_done(&r.progress);
     run_free(&r);

@@ -5,12 +5,12 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "budgets.h"
 #include "jsonl.h"
-#include "model/chat.h"
-#include "model/tokenizer.h"
 #include "sampling.h"
+#include "session.h"
 
 typedef struct {
     int budgets[MAX_BUDGETS];
@@ -27,17 +27,14 @@ typedef struct {
     int compat_study;  /* --compat study: the original study's loop (implies independent) */
     double chunk_frac; /* --chunk-frac, with --compat study */
     int batch;
-    int threads;
-    const char *device; /* cpu, cuda or auto */
-    size_t kv_mem;      /* bytes; 0: enough for the batch */
-    int use_cache, refresh;
+    size_t kv_mem; /* bytes; 0: enough for the batch */
+    int refresh;
     int progress; /* force the progress line */
 } forcing_options;
 
-/* Runs the sweep over every item read from IN with the model in MODEL_DIR (named MODEL_NAME in the
- * records), its tokenizer TOK and chat template CHAT (both borrowed), writing records to stdout. Returns 0,
- * or -1 after printing one error line (records already written stay valid). */
-int forcing_run(const char *model_dir, const char *model_name, tte_tokenizer *tok, const tte_chat *chat,
-                const forcing_options *opt, tte_jsonl *in);
+/* Runs the sweep over every item read from IN on the session SES (opened with its weights and chat
+ * template; the sweep starts its engine), writing records to OUT. Returns 0, or -1 after
+ * printing one error line (records already written stay valid). */
+int forcing_run(tte_session *ses, const forcing_options *opt, tte_jsonl *in, FILE *out);
 
 #endif

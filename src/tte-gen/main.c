@@ -16,10 +16,13 @@
 #include "cli.h"
 #include "complete.h"
 #include "forcing.h"
-#include "hub.h"
 #include "jsonl.h"
 #include "model/chat.h"
 #include "model/tokenizer.h"
+#include "options.h"
+#include "outfile.h"
+#include "records.h"
+#include "session.h"
 #include "utf8.h"
 
 static const char HELP[] =
@@ -47,11 +50,6 @@ static const char HELP[] =
     "  --compat study       the original study's loop: chunks, overwritten chunk ends, the\n"
     "                       repetition guard, every budget from scratch (see tte-gen(1))\n"
     "  --chunk-frac F       with --compat study: chunks of budget x F tokens (default 0.25)\n"
-    "  --batch N            sequences decoded together (default 32)\n"
-    "  --kv-mem SIZE        KV-cache memory, e.g. 512M or 4G (default: enough for the batch)\n"
-    "  --no-cache           neither read nor write the cache ($TTE_CACHE)\n"
-    "  --refresh            recompute and overwrite cached results\n"
-    "  --progress           show the progress line even when stderr is not a terminal\n"
     "  --template FILE      the chat template text, with {{prompt}} (default: the model's)\n"
     "\n"
     "Other modes:\n"
@@ -62,13 +60,8 @@ static const char HELP[] =
     "  --chat               with --encode: render the chat template around \"text\" first\n"
     "  --skip-special       with --decode: leave special tokens out of the text\n"
     "\n"
-    "Common options:\n"
-    "  --model DIR|ID       a model folder, or a Hugging Face id found in the local HF cache\n"
-    "  --threads N          CPU threads (default: all cores)\n"
-    "  --device D           cpu, cuda or auto (default: cuda when a GPU is present)\n"
-    "  --help               show this help and exit\n"
-    "  --version            show the version and exit\n"
-    "\n"
+    "  --model DIR|ID       a model folder, or a Hugging Face id found in the local HF cache\n";
+static const char HELP_TAIL[] =
     "Exit status: 0 success, 1 bad input or failure, 2 usage error. See tte-gen(1).\n";
 
 enum mode { MODE_SWEEP, MODE_COMPLETE, MODE_ENCODE, MODE_DECODE };
@@ -77,14 +70,14 @@ struct options {
     enum mode mode;
     int mode_set;
     const char *model;         /* --model DIR */
-    char model_dir[4096];      /* the folder it resolves to */
     int chat;                  /* --chat */
     const char *template_path; /* --template FILE */
     int skip_special;          /* --skip-special */
     const char *budgets;       /* --budgets */
     forcing_options forcing;
     complete_options complete;
-    char **inputs; /* FILE arguments */
+    tte_common common; /* --threads, --device, --batch, -o, ... */
+    char **inputs;     /* FILE arguments */
     int ninputs;
 };
 
@@ -116,16 +109,7 @@ static struct options parse_options(int argc, char **argv) {
         OPT_MAX_CONTINUES,
         OPT_INDEPENDENT,
         OPT_COMPAT,
-        OPT_CHUNK_FRAC,
-        OPT_BATCH,
-        OPT_KV_MEM,
-        OPT_NO_CACHE,
-        OPT_REFRESH,
-        OPT_PROGRESS,
-        OPT_THREADS,
-        OPT_DEVICE,
-        OPT_HELP,
-        OPT_VERSION
+        OPT_CHUNK_FRAC
     };
     static const struct option longopts[] = {
         {"encode", no_argument, NULL, OPT_ENCODE},
@@ -150,32 +134,27 @@ static struct options parse_options(int argc, char **argv) {
         {"independent", no_argument, NULL, OPT_INDEPENDENT},
         {"compat", required_argument, NULL, OPT_COMPAT},
         {"chunk-frac", required_argument, NULL, OPT_CHUNK_FRAC},
-        {"batch", required_argument, NULL, OPT_BATCH},
-        {"kv-mem", required_argument, NULL, OPT_KV_MEM},
-        {"no-cache", no_argument, NULL, OPT_NO_CACHE},
-        {"refresh", no_argument, NULL, OPT_REFRESH},
-        {"progress", no_argument, NULL, OPT_PROGRESS},
-        {"threads", required_argument, NULL, OPT_THREADS},
-        {"device", required_argument, NULL, OPT_DEVICE},
-        {"help", no_argument, NULL, OPT_HELP},
-        {"version", no_argument, NULL, OPT_VERSION},
         {NULL, 0, NULL, 0},
     };
     struct options o = {.mode = MODE_SWEEP};
     forcing_options *f = &o.forcing;
     *f = (forcing_options){.samples = 1,
                            .sampling = {.temperature = -1, .top_p = -1, .top_k = -1},
-                           .continue_phrase = " Hmm, but let me keep thinking...",
-                           .end_thinking = "</think>FINAL ANSWER: \\boxed{",
+                           .continue_phrase = TTE_CONTINUE_PHRASE_DEFAULT,
+                           .end_thinking = TTE_END_THINKING_DEFAULT,
                            .answer_tokens = 10,
                            .max_continues = -1,
-                           .batch = 32,
-                           .use_cache = 1,
-                           .chunk_frac = 0.25,
-                           .device = "auto"};
+                           .chunk_frac = 0.25};
+    o.common = tte_common_defaults();
+    o.common.batch = 32;
+    tte_opts spec = {.common = TTE_OPT_THREADS | TTE_OPT_DEVICE | TTE_OPT_KV_MEM | TTE_OPT_BATCH |
+                               TTE_OPT_CACHE | TTE_OPT_PROGRESS | TTE_OPT_OUTPUT,
+                     .shortopts = "n:",
+                     .longopts = longopts,
+                     .help = HELP,
+                     .help_tail = HELP_TAIL};
     int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":n:", longopts, NULL)) != -1) {
+    while ((c = tte_opts_next(&spec, &o.common, argc, argv)) != -1) {
         switch (c) {
         case OPT_ENCODE:
             set_mode(&o, MODE_ENCODE, "--encode");
@@ -246,35 +225,12 @@ static struct options parse_options(int argc, char **argv) {
         case OPT_CHUNK_FRAC:
             f->chunk_frac = tte_cli_double("--chunk-frac", optarg, 1e-3, 1);
             break;
-        case OPT_BATCH:
-            f->batch = (int)tte_cli_int("--batch", optarg, 1, 4096);
-            break;
-        case OPT_KV_MEM:
-            f->kv_mem = tte_cli_size("--kv-mem", optarg);
-            break;
-        case OPT_NO_CACHE:
-            f->use_cache = 0;
-            break;
-        case OPT_REFRESH:
-            f->refresh = 1;
-            break;
-        case OPT_PROGRESS:
-            f->progress = 1;
-            break;
-        case OPT_THREADS:
-            f->threads = (int)tte_cli_int("--threads", optarg, 1, 1024);
-            break;
-        case OPT_DEVICE:
-            f->device = tte_cli_device(optarg);
-            break;
-        case OPT_HELP:
-            tte_cli_help(HELP);
-        case OPT_VERSION:
-            tte_cli_version();
-        default:
-            tte_cli_bad_option(c, argv);
         }
     }
+    f->batch = o.common.batch;
+    f->kv_mem = o.common.kv_mem;
+    f->refresh = o.common.refresh;
+    f->progress = o.common.progress;
     if (!o.model) tte_cli_usage("--model DIR is required");
     if (o.chat && o.mode != MODE_ENCODE) tte_cli_usage("--chat goes with --encode");
     if (o.template_path && !o.chat && o.mode != MODE_SWEEP)
@@ -288,20 +244,19 @@ static struct options parse_options(int argc, char **argv) {
     } else if (o.budgets) {
         tte_cli_usage("--budgets goes with a sweep, not with another mode");
     }
-    o.complete.threads = f->threads;
-    o.complete.device = f->device;
     o.complete.seed = f->seed;
+    o.complete.batch = o.common.batch;
     o.inputs = argv + optind;
     o.ninputs = argc - optind;
     return o;
 }
 
 /* Reads every record and hands it to EACH, which edits it in place (returning -1 after
- * tte_jsonl_fail to stop with that message); writes each record as soon as it is done, so what was
- * written before a bad line stays written. */
+ * tte_jsonl_fail to stop with that message); writes each record to OUT as soon as it is done, so
+ * what was written before a bad line stays written. Returns 0, or -1 after the error line. */
 typedef int (*record_fn)(tte_jsonl *in, json_t *rec, void *ctx);
 
-static void for_each_record(const struct options *o, record_fn each, void *ctx) {
+static int for_each_record(const struct options *o, record_fn each, void *ctx, FILE *out) {
     tte_jsonl *in = tte_jsonl_open_list(o->inputs, o->ninputs);
     if (!in) tte_die("out of memory");
     json_t *rec;
@@ -311,15 +266,12 @@ static void for_each_record(const struct options *o, record_fn each, void *ctx) 
             json_decref(rec);
             break;
         }
-        if (tte_jsonl_write(stdout, rec) != 0) tte_die("<stdout>: write error");
+        if (tte_jsonl_write(out, rec) != 0) tte_die("write error");
         json_decref(rec);
     }
-    if (rc != 0) {
-        fflush(stdout);
-        tte_die("%s", tte_jsonl_error(in));
-    }
+    if (rc != 0) tte_warn("%s", tte_jsonl_error(in));
     tte_jsonl_close(in);
-    if (fflush(stdout) != 0) tte_die("<stdout>: write error");
+    return rc != 0 ? -1 : 0;
 }
 
 struct tokenize_ctx {
@@ -383,62 +335,46 @@ static int decode_record(tte_jsonl *in, json_t *rec, void *arg) {
     return 0;
 }
 
-static void run_tokenizer_mode(const struct options *o) {
-    char err[1024];
-    struct tokenize_ctx ctx = {.skip_special = o->skip_special};
-    ctx.tok = tte_tokenizer_load(o->model_dir, err, sizeof err);
-    if (!ctx.tok) tte_die("%s", err);
-    if (o->chat) {
-        ctx.chat = o->template_path ? tte_chat_from_file(o->template_path, err, sizeof err)
-                                    : tte_chat_from_tokenizer(ctx.tok, err, sizeof err);
-        if (!ctx.chat) tte_die("%s", err);
-    }
-    for_each_record(o, o->mode == MODE_ENCODE ? encode_record : decode_record, &ctx);
-    tte_chat_free(ctx.chat);
-    tte_tokenizer_free(ctx.tok);
-}
-
-/* The records' model name: the last part of the folder or Hugging Face id the user gave. */
-static const char *model_name(const char *model) {
-    size_t len = strlen(model);
-    while (len > 1 && model[len - 1] == '/') len--;
-    static char name[256];
-    const char *start = model + len;
-    while (start > model && start[-1] != '/') start--;
-    snprintf(name, sizeof name, "%.*s", (int)(model + len - start), start);
-    return name;
-}
-
-static void run_model_mode(struct options *o) {
-    char err[1024];
-    tte_tokenizer *tok = tte_tokenizer_load(o->model_dir, err, sizeof err);
-    if (!tok) tte_die("%s", err);
-    tte_jsonl *in = tte_jsonl_open_list(o->inputs, o->ninputs);
-    if (!in) tte_die("out of memory");
-    int rc;
-    if (o->mode == MODE_COMPLETE) {
-        o->complete.sampling = o->forcing.sampling;
-        rc = complete_run(o->model_dir, tok, &o->complete, in);
-    } else {
-        tte_chat *chat = o->template_path ? tte_chat_from_file(o->template_path, err, sizeof err)
-                                          : tte_chat_from_tokenizer(tok, err, sizeof err);
-        if (!chat) tte_die("%s", err);
-        rc = forcing_run(o->model_dir, model_name(o->model), tok, chat, &o->forcing, in);
-        tte_chat_free(chat);
-    }
-    tte_jsonl_close(in);
-    tte_tokenizer_free(tok);
-    if (rc != 0) exit(TTE_EXIT_FAIL);
-}
-
 int main(int argc, char **argv) {
     tte_cli_init(argv[0]);
     struct options o = parse_options(argc, argv);
     char err[1024];
-    if (tte_hub_resolve(o.model, o.model_dir, sizeof o.model_dir, err, sizeof err) != 0) tte_die("%s", err);
-    if (o.mode == MODE_ENCODE || o.mode == MODE_DECODE)
-        run_tokenizer_mode(&o);
-    else
-        run_model_mode(&o);
+    int tokenizer_only = o.mode == MODE_ENCODE || o.mode == MODE_DECODE;
+    tte_session_opts so = {.model = o.model,
+                           .template_path = o.template_path,
+                           .tokenizer_only = tokenizer_only,
+                           .chat = o.chat,
+                           .threads = o.common.threads,
+                           .device = o.common.device,
+                           .use_cache = o.common.use_cache && o.mode == MODE_SWEEP};
+    tte_session *ses = tte_session_open(&so, err, sizeof err);
+    if (!ses) tte_die("%s", err);
+    tte_outfile out;
+    if (tte_outfile_open(&out, o.common.output, err, sizeof err) != 0) tte_die("%s", err);
+    int rc = 0;
+    if (tokenizer_only) {
+        struct tokenize_ctx ctx = {.tok = ses->tok, .chat = ses->chat, .skip_special = o.skip_special};
+        rc = for_each_record(&o, o.mode == MODE_ENCODE ? encode_record : decode_record, &ctx, out.f);
+    } else {
+        tte_jsonl *in = tte_jsonl_open_list(o.inputs, o.ninputs);
+        if (!in) tte_die("out of memory");
+        if (o.mode == MODE_COMPLETE) {
+            o.complete.sampling = o.forcing.sampling;
+            rc = complete_run(ses, &o.complete, in, out.f);
+        } else {
+            rc = forcing_run(ses, &o.forcing, in, out.f);
+        }
+        tte_jsonl_close(in);
+    }
+    tte_session_close(ses);
+    /* A failed run keeps what it wrote to stdout (whole records), but never replaces an -o file. */
+    if (rc != 0) {
+        if (o.common.output)
+            tte_outfile_abort(&out);
+        else
+            tte_outfile_commit(&out, err, sizeof err);
+        return TTE_EXIT_FAIL;
+    }
+    if (tte_outfile_commit(&out, err, sizeof err) != 0) tte_die("%s", err);
     return TTE_EXIT_OK;
 }

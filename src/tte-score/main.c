@@ -14,10 +14,12 @@
 
 #include "cli.h"
 #include "grade_record.h"
-#include "hub.h"
 #include "jsonl.h"
 #include "logprobs.h"
 #include "metric.h"
+#include "options.h"
+#include "outfile.h"
+#include "session.h"
 
 static const char help[] =
     "Usage: tte-score --model DIR [OPTION]... [FILE]...\n"
@@ -32,16 +34,8 @@ static const char help[] =
     "  --grade-only     grade answers already in the records, without a model: \"final\" (tte-gen's\n"
     "                   forced answer), else \"pred\", else the last \\boxed{} of \"text\" (with fallbacks)\n"
     "  --logprobs       with --model: add \"logprobs\" of each token of \"text\" (or \"ids\") after\n"
-    "                   \"prompt\" (or \"prompt_ids\"), by teacher forcing\n"
-    "  --threads N      CPU threads (default: all cores)\n"
-    "  --device D       cpu, cuda or auto (default: cuda when a GPU is present)\n"
-    "  --kv-mem SIZE    KV-cache memory, e.g. 512M (default: enough for the longest record)\n"
-    "  --no-cache       neither read nor write the cache ($TTE_CACHE)\n"
-    "  --refresh        recompute and overwrite cached scores\n"
-    "  --progress       show the progress line on stderr even when it is not a terminal\n"
-    "  --help           show this help and exit\n"
-    "  --version        show the version and exit\n"
-    "\n"
+    "                   \"prompt\" (or \"prompt_ids\"), by teacher forcing\n";
+static const char help_tail[] =
     "Each record needs \"answer\" (the gold answer); \"answer_type\" (integer, number, latex or choice)\n"
     "is inferred from it when absent; \"choices\" lets a choice answer be given as the option's text.\n"
     "Exit status: 0 success, 1 bad input (FILE:LINE: field \"NAME\": ...), 2 usage error.\n"
@@ -50,46 +44,30 @@ static const char help[] =
 typedef struct {
     int grade_only, logprobs;
     const char *model;
-    char model_dir[4096];
-    metric_options metric;
+    const char *template_path;
+    tte_common common; /* --threads, --device, --batch, -o, ... */
     char **files;
     int nfiles;
 } options;
 
 static options parse_options(int argc, char **argv) {
-    enum {
-        OPT_GRADE_ONLY = 256,
-        OPT_LOGPROBS,
-        OPT_MODEL,
-        OPT_TEMPLATE,
-        OPT_THREADS,
-        OPT_DEVICE,
-        OPT_KV_MEM,
-        OPT_NO_CACHE,
-        OPT_REFRESH,
-        OPT_PROGRESS,
-        OPT_HELP,
-        OPT_VERSION
-    };
+    enum { OPT_GRADE_ONLY = 256, OPT_LOGPROBS, OPT_MODEL, OPT_TEMPLATE };
     static const struct option longopts[] = {
         {"grade-only", no_argument, NULL, OPT_GRADE_ONLY},
         {"logprobs", no_argument, NULL, OPT_LOGPROBS},
         {"model", required_argument, NULL, OPT_MODEL},
         {"template", required_argument, NULL, OPT_TEMPLATE},
-        {"threads", required_argument, NULL, OPT_THREADS},
-        {"kv-mem", required_argument, NULL, OPT_KV_MEM},
-        {"device", required_argument, NULL, OPT_DEVICE},
-        {"no-cache", no_argument, NULL, OPT_NO_CACHE},
-        {"refresh", no_argument, NULL, OPT_REFRESH},
-        {"progress", no_argument, NULL, OPT_PROGRESS},
-        {"help", no_argument, NULL, OPT_HELP},
-        {"version", no_argument, NULL, OPT_VERSION},
         {NULL, 0, NULL, 0},
     };
-    options o = {.metric = {.device = "auto", .use_cache = 1}};
+    options o = {.common = tte_common_defaults()};
+    o.common.batch = 32;
+    tte_opts spec = {.common = TTE_OPT_THREADS | TTE_OPT_DEVICE | TTE_OPT_KV_MEM | TTE_OPT_BATCH |
+                               TTE_OPT_CACHE | TTE_OPT_PROGRESS | TTE_OPT_OUTPUT,
+                     .longopts = longopts,
+                     .help = help,
+                     .help_tail = help_tail};
     int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+    while ((c = tte_opts_next(&spec, &o.common, argc, argv)) != -1) {
         switch (c) {
         case OPT_GRADE_ONLY:
             o.grade_only = 1;
@@ -101,32 +79,8 @@ static options parse_options(int argc, char **argv) {
             o.model = optarg;
             break;
         case OPT_TEMPLATE:
-            o.metric.template_path = optarg;
+            o.template_path = optarg;
             break;
-        case OPT_THREADS:
-            o.metric.threads = (int)tte_cli_int("--threads", optarg, 1, 1024);
-            break;
-        case OPT_DEVICE:
-            o.metric.device = tte_cli_device(optarg);
-            break;
-        case OPT_KV_MEM:
-            o.metric.kv_mem = tte_cli_size("--kv-mem", optarg);
-            break;
-        case OPT_NO_CACHE:
-            o.metric.use_cache = 0;
-            break;
-        case OPT_REFRESH:
-            o.metric.refresh = 1;
-            break;
-        case OPT_PROGRESS:
-            o.metric.progress = 1;
-            break;
-        case OPT_HELP:
-            tte_cli_help(help);
-        case OPT_VERSION:
-            tte_cli_version();
-        default:
-            tte_cli_bad_option(c, argv);
         }
     }
     if (o.grade_only && o.model) tte_cli_usage("--grade-only grades without a model: leave out --model");
@@ -138,9 +92,9 @@ static options parse_options(int argc, char **argv) {
     return o;
 }
 
-static int grade_only(const options *o, tte_jsonl *in) {
+static int grade_only(const options *o, tte_jsonl *in, FILE *out) {
     tte_progress progress;
-    tte_progress_init(&progress, o->metric.progress);
+    tte_progress_init(&progress, o->common.progress);
     long records = 0, correct = 0;
     json_t *rec;
     int r;
@@ -152,20 +106,22 @@ static int grade_only(const options *o, tte_jsonl *in) {
         }
         records++;
         correct += c;
-        if (tte_jsonl_write(stdout, rec) != 0) tte_die("write error: %s", strerror(errno));
+        if (tte_jsonl_write(out, rec) != 0) {
+            json_decref(rec);
+            tte_warn("write error: %s", strerror(errno));
+            return -1;
+        }
         json_decref(rec);
         tte_progress_update(&progress, "%ld records graded, %ld correct", records, correct);
     }
     if (r != 0) {
         tte_progress_done(&progress);
-        fflush(stdout); /* what was graded before the bad line stays written */
         tte_warn("%s", tte_jsonl_error(in));
         return -1;
     }
     progress.last = -1; /* the final count is drawn whatever the throttle says */
     tte_progress_update(&progress, "%ld records graded, %ld correct", records, correct);
     tte_progress_done(&progress);
-    if (fflush(stdout) != 0 || ferror(stdout)) tte_die("write error: %s", strerror(errno));
     return 0;
 }
 
@@ -173,14 +129,36 @@ int main(int argc, char **argv) {
     tte_cli_init(argv[0]);
     options o = parse_options(argc, argv);
     char err[1024];
-    if (o.model && tte_hub_resolve(o.model, o.model_dir, sizeof o.model_dir, err, sizeof err) != 0)
-        tte_die("%s", err);
-    o.metric.model_dir = o.model_dir;
+    tte_session *ses = NULL;
+    if (o.model) {
+        tte_session_opts so = {.model = o.model,
+                               .template_path = o.template_path,
+                               .threads = o.common.threads,
+                               .device = o.common.device,
+                               .use_cache = o.common.use_cache && !o.logprobs};
+        if (!(ses = tte_session_open(&so, err, sizeof err))) tte_die("%s", err);
+    }
+    tte_outfile out;
+    if (tte_outfile_open(&out, o.common.output, err, sizeof err) != 0) tte_die("%s", err);
     tte_jsonl *in = tte_jsonl_open_list(o.files, o.nfiles);
     if (!in) tte_die("out of memory");
-    int rc = o.grade_only ? grade_only(&o, in)
-             : o.logprobs ? logprobs_run(o.model_dir, o.metric.threads, o.metric.device, in)
-                          : metric_run(&o.metric, in);
+    metric_options mo = {.batch = o.common.batch,
+                         .kv_mem = o.common.kv_mem,
+                         .refresh = o.common.refresh,
+                         .progress = o.common.progress};
+    int rc = o.grade_only ? grade_only(&o, in, out.f)
+             : o.logprobs ? logprobs_run(ses, o.common.batch, o.common.kv_mem, in, out.f)
+                          : metric_run(ses, &mo, in, out.f);
     tte_jsonl_close(in);
-    return rc == 0 ? TTE_EXIT_OK : TTE_EXIT_FAIL;
+    tte_session_close(ses);
+    /* A failed run keeps what it wrote to stdout (whole records), but never replaces an -o file. */
+    if (rc != 0) {
+        if (o.common.output)
+            tte_outfile_abort(&out);
+        else
+            tte_outfile_commit(&out, err, sizeof err);
+        return TTE_EXIT_FAIL;
+    }
+    if (tte_outfile_commit(&out, err, sizeof err) != 0) tte_die("%s", err);
+    return TTE_EXIT_OK;
 }

@@ -1,4 +1,4 @@
-/* metric: the continuous metric of DESIGN.md, tte-score's model mode.
+/* metric: the continuous metric, tte-score's model mode.
  *
  * For each generation record (from tte-gen: it carries "thinking_ids" and "end_thinking"), the
  * probability the model gives each answer of the item's solution set right after the forced end of
@@ -15,27 +15,29 @@
  * the sum over the set), entropy_nats (of the normalised set), gold_rank (1 = most probable),
  * solution_set and set_size.
  *
- * The traces of one sample at growing budgets are prefixes of each other (tte-gen's one-pass
- * design), so the trace's cache is extended from budget to budget rather than recomputed, and each
- * budget's forced end forks from it. Results are cached per record like generations. */
+ * How the work is shared: the traces of one sample at growing budgets are prefixes of each other
+ * (tte-gen's one-pass design), so one trace lane per sample is extended from budget to budget and
+ * forks, at each budget, a forced end whose candidate tree forks again at every shared prefix.
+ * Records with the same inputs (a trace that ended before the budget) are computed once. Up to
+ * --batch traces run at once on the library's scheduler, their trees in the same forward calls;
+ * results are identical for every --batch and --threads. Results are cached per record. */
 #ifndef TTE_SCORE_METRIC_H
 #define TTE_SCORE_METRIC_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "jsonl.h"
+#include "session.h"
 
 typedef struct {
-    const char *model_dir;     /* resolved folder */
-    const char *template_path; /* --template, or NULL for the model's chat template */
-    int threads;
-    const char *device; /* cpu, cuda or auto */
-    size_t kv_mem;      /* 0: enough for the longest record and the largest solution set */
-    int use_cache, refresh, progress;
+    int batch;     /* traces scored together */
+    size_t kv_mem; /* 0: a batch of traces and trees, up to 2 GiB (at least one of each) */
+    int refresh, progress;
 } metric_options;
 
-/* Scores every record of IN, writing them in input order to stdout. Returns 0, or -1 after one
- * error line. */
-int metric_run(const metric_options *o, tte_jsonl *in);
+/* Scores every record of IN on the session SES (with weights and chat template; this starts its
+ * engine), writing them in input order to OUT. Returns 0, or -1 after one error line. */
+int metric_run(tte_session *ses, const metric_options *o, tte_jsonl *in, FILE *out);
 
 #endif

@@ -1,4 +1,5 @@
-/* The candidate trie against brute force: one sequence per candidate, every token teacher-forced. */
+/* The candidate tree, walked on the scheduler, against brute force: one sequence per candidate,
+ * every token teacher-forced, straight on the engine. */
 #include "engine/candidates.h"
 #include "engine/sampler.h"
 
@@ -71,11 +72,10 @@ Test(candidates, trie_equals_brute_force_on_1000_three_token_answers_and_ragged_
     for (int i = 0; i < N; i++) cands[i] = store[i];
     double *got = malloc(N * sizeof *got);
     char err[512];
-    cr_assert_eq(tte_candidates_logprob(engine, seq, logits, (const int32_t *const *)cands, lens, N, got, err,
+    cr_assert_eq(tte_candidates_logprob(engine, prompt, 7, (const int32_t *const *)cands, lens, N, got, err,
                                         sizeof err),
                  0, "%s", err);
     cr_assert_eq(tte_engine_pages_free(engine), free_before, "the tree's forks were not all freed");
-    cr_assert_eq(tte_seq_len(engine, seq), 7, "the caller's sequence changed");
 
     double total = 0, worst = 0;
     for (int i = 0; i < N; i++) {
@@ -100,12 +100,12 @@ Test(candidates, bad_candidates_are_errors) {
     int lens[] = {2};
     double out[1];
     char err[256];
-    cr_assert_eq(tte_candidates_logprob(engine, seq, logits, (const int32_t *const *)cands, lens, 1, out, err,
+    cr_assert_eq(tte_candidates_logprob(engine, prompt, 3, (const int32_t *const *)cands, lens, 1, out, err,
                                         sizeof err),
                  -1);
     cr_assert(strstr(err, "outside the vocabulary"), "%s", err);
     lens[0] = 0;
-    cr_assert_eq(tte_candidates_logprob(engine, seq, logits, (const int32_t *const *)cands, lens, 1, out, err,
+    cr_assert_eq(tte_candidates_logprob(engine, prompt, 3, (const int32_t *const *)cands, lens, 1, out, err,
                                         sizeof err),
                  -1);
     free(logits);

@@ -1,6 +1,7 @@
 /* engine: sequences, the paged KV cache's bookkeeping (page tables, reference counts, copy-on-write)
  * and batch validation; the arithmetic is the backend's. */
 #include "engine/engine.h"
+#include "engine/cpu_kernels.h"
 #include "errmsg.h"
 
 #include "engine/backend.h"
@@ -86,6 +87,15 @@ const char *tte_device_resolve(const char *device) {
     if (device && strcmp(device, "cuda") == 0) return "cuda";
     if (device && strcmp(device, "auto") == 0 && tte_gpu_present()) return "cuda";
     return "cpu";
+}
+
+const char *tte_engine_numerics(const char *device) {
+    static char name[64];
+    if (strcmp(tte_device_resolve(device), "cuda") == 0)
+        snprintf(name, sizeof name, "cuda/n%d", TTE_NUMERICS_VERSION);
+    else
+        snprintf(name, sizeof name, "cpu/%s/n%d", tte_cpu_matmul_path(), TTE_NUMERICS_VERSION);
+    return name;
 }
 
 /* The backend for a --device name: cpu, cuda or auto (NULL: cpu). */

@@ -56,6 +56,12 @@ int tte_gpu_present(void);
 /* The backend a --device name runs on: "cpu" or "cuda" ("auto" decided; NULL is "cpu"). Results
  * differ in their rounding between the two, so caches keep them apart. */
 const char *tte_device_resolve(const char *device);
+/* What the results on a --device name are computed with, for cache keys: the backend, its kernel
+ * path and the numerics version, like "cpu/avx512/n1", "cpu/scalar/n1" or "cuda/n1". Any two
+ * round differently, so a cache shared between machines keeps them apart. The version goes up when
+ * a change to the arithmetic changes results. (A static string.) */
+enum { TTE_NUMERICS_VERSION = 1 };
+const char *tte_engine_numerics(const char *device);
 
 /* Creates an engine over M (borrowed: M must outlive the engine). NULL with a message on failure. */
 tte_engine *tte_engine_create(const tte_model *m, const tte_engine_opts *opts, char *err, size_t errlen);

@@ -1,0 +1,78 @@
+/* session: see session.h. */
+#include "session.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "hub.h"
+#include "xalloc.h"
+
+/* The records' model name: the last part of the folder or Hugging Face id the user gave. */
+static void set_model_name(tte_session *s, const char *model) {
+    size_t len = strlen(model);
+    while (len > 1 && model[len - 1] == '/') len--;
+    const char *start = model + len;
+    while (start > model && start[-1] != '/') start--;
+    snprintf(s->model_name, sizeof s->model_name, "%.*s", (int)(model + len - start), start);
+}
+
+tte_session *tte_session_open(const tte_session_opts *o, char *err, size_t errlen) {
+    tte_session *s = tte_xcalloc(1, sizeof *s);
+    s->threads = o->threads;
+    s->device = o->device;
+    set_model_name(s, o->model);
+    if (tte_hub_resolve(o->model, s->model_dir, sizeof s->model_dir, err, errlen) != 0) goto fail;
+    if (!(s->tok = tte_tokenizer_load(s->model_dir, err, errlen))) goto fail;
+    if (!o->tokenizer_only || o->chat) {
+        s->chat = o->template_path ? tte_chat_from_file(o->template_path, err, errlen)
+                                   : tte_chat_from_tokenizer(s->tok, err, errlen);
+        if (!s->chat) goto fail;
+    }
+    if (!o->tokenizer_only) {
+        if (!(s->model = tte_model_load(s->model_dir, err, errlen))) goto fail;
+        s->cfg = tte_model_config(s->model);
+        tte_key_format(tte_model_hash(s->model), s->model_hash);
+        snprintf(s->numerics, sizeof s->numerics, "%s", tte_engine_numerics(o->device));
+    }
+    if (o->use_cache && !(s->cache = tte_cache_open(NULL, err, errlen))) goto fail;
+    return s;
+fail:
+    tte_session_close(s);
+    return NULL;
+}
+
+int tte_session_start(tte_session *s, size_t kv_bytes, int batch, char *err, size_t errlen) {
+    tte_engine_opts eo = {.threads = s->threads, .backend = s->device, .kv_bytes = kv_bytes};
+    if (!(s->engine = tte_engine_create(s->model, &eo, err, errlen))) return -1;
+    s->sched = tte_sched_create(s->engine, &(tte_sched_opts){.batch = batch});
+    return 0;
+}
+
+void tte_session_close(tte_session *s) {
+    if (!s) return;
+    tte_sched_free(s->sched);
+    tte_engine_free(s->engine);
+    tte_cache_close(s->cache);
+    tte_model_free(s->model);
+    tte_chat_free(s->chat);
+    tte_tokenizer_free(s->tok);
+    free(s);
+}
+
+int32_t *tte_session_encode(const tte_session *s, const char *text, size_t len, int *n) {
+    tte_tokens t = {0};
+    if (tte_tokenizer_encode(s->tok, text, len, &t) != 0) tte_die("out of memory");
+    *n = (int)t.n;
+    return t.ids ? t.ids : tte_xmalloc(sizeof(int32_t));
+}
+
+int32_t *tte_session_prompt(const tte_session *s, const char *prompt, int *n) {
+    size_t len;
+    char *text = tte_chat_render(s->chat, prompt, &len);
+    if (!text) tte_die("out of memory");
+    int32_t *ids = tte_session_encode(s, text, len, n);
+    free(text);
+    return ids;
+}

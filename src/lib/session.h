@@ -1,0 +1,64 @@
+/* session: a model ready to run, the one way every tool opens one.
+ *
+ * tte_session_open resolves the model (a folder, or a Hugging Face id in the local cache, hub.h),
+ * loads its tokenizer, its chat template (the model's, or a --template file) and, unless the caller
+ * only tokenises, its config and weights; hashes the weights for cache keys; and opens the result
+ * cache (cache.h) when asked. tte_session_start then opens the engine on its device and the
+ * scheduler over it (engine/sched.h), once the caller knows how much KV memory its work needs.
+ *
+ * Everything a cache key must name about the numbers is here: the model's hash and `numerics`,
+ * which names the device, the CPU kernel path and the numerics version (engine.h), so results
+ * computed with different rounding never mix in a cache shared between machines.
+ *
+ * Ownership: the session owns everything it holds, freed by tte_session_close. Failure: open and
+ * start return NULL / -1 with a one-line message in ERR, and the caller prints it; out of memory
+ * exits (xalloc.h). Not thread-safe (the engine uses threads inside). */
+#ifndef TTE_SESSION_H
+#define TTE_SESSION_H
+
+#include <stddef.h>
+
+#include "cache.h"
+#include "engine/engine.h"
+#include "engine/sched.h"
+#include "model/chat.h"
+#include "model/tokenizer.h"
+
+typedef struct {
+    const char *model;         /* --model: a folder or a Hugging Face id */
+    const char *template_path; /* --template FILE, or NULL for the model's chat template */
+    int tokenizer_only;        /* load no weights (and no chat template unless chat is set) */
+    int chat;                  /* with tokenizer_only: load the chat template too */
+    int threads;               /* 0: all cores */
+    const char *device;        /* cpu, cuda or auto (NULL: cpu) */
+    int use_cache;             /* open the result cache ($TTE_CACHE) */
+} tte_session_opts;
+
+typedef struct {
+    char model_dir[4096]; /* the folder the model resolved to */
+    char model_name[256]; /* the records' "model": the last part of the name the user gave */
+    tte_tokenizer *tok;
+    tte_chat *chat;   /* NULL with tokenizer_only and no chat */
+    tte_model *model; /* NULL with tokenizer_only */
+    const tte_config *cfg;
+    char model_hash[40];
+    char numerics[64];  /* e.g. "cpu/avx512/n1" (engine.h's tte_engine_numerics) */
+    tte_cache *cache;   /* NULL without use_cache */
+    tte_engine *engine; /* after tte_session_start */
+    tte_sched *sched;
+    int threads;
+    const char *device;
+} tte_session;
+
+tte_session *tte_session_open(const tte_session_opts *o, char *err, size_t errlen);
+/* Opens the engine with KV_BYTES of KV cache (0: the engine's default) and a scheduler of at most
+ * BATCH lanes per forward call over it. */
+int tte_session_start(tte_session *s, size_t kv_bytes, int batch, char *err, size_t errlen);
+void tte_session_close(tte_session *s);
+
+/* The ids of TEXT, exiting on out of memory; *N set. */
+int32_t *tte_session_encode(const tte_session *s, const char *text, size_t len, int *n);
+/* The chat-templated ids of the user message PROMPT; *N set. */
+int32_t *tte_session_prompt(const tte_session *s, const char *prompt, int *n);
+
+#endif
