@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "jsonl.h"
 #include "xalloc.h"
 
@@ -53,6 +54,7 @@ static int read_jsonl(const char *path, rowset *rs, int skip_bad, long *skipped,
 static int read_json_array(const char *path, rowset *rs, char *err, size_t errlen) {
     json_error_t je;
     json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (!doc && json_error_code(&je) == json_error_out_of_memory) tte_die("out of memory");
     if (!doc) {
         snprintf(err, errlen, "%s:%d: invalid JSON: %s", path, je.line, je.text);
         return -1;
