@@ -413,7 +413,9 @@ static int admit(void *ctx, tte_sched *sched, char *err, size_t errlen) {
         tte_sched_feed(sched, lane, first->context, first->n_context, TTE_LOGITS_LAST);
         s->active_chains++;
     }
-    return s->next_chain == s->n_chains && s->n_waiting == 0 ? TTE_SCHED_NO_MORE : 0;
+    /* A running trace may still have to wait for room for a tree: admission is needed until the
+     * last trace is done. */
+    return s->next_chain == s->n_chains && s->active_chains == 0 ? TTE_SCHED_NO_MORE : 0;
 }
 
 /* KV memory for a batch of chains, each with one tree, up to 2 GiB, and at least one of each. */

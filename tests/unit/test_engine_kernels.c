@@ -90,9 +90,96 @@ Test(kernels, matmul_batch_and_thread_invariant_f32) {
     check_dtype(TTE_DT_F32, 9, 2100);
 }
 Test(kernels, portable_path_agrees) {
-    setenv("TTE_NO_AVX512", "1", 1);
+    setenv("TTE_CPU", "scalar", 1);
+    cr_assert_eq(tte_cpu_path_now(), TTE_CPU_SCALAR);
     check_dtype(TTE_DT_BF16, 13, 4100);
     check_dtype(TTE_DT_F16, 7, 99);
+}
+
+/* The SIMD paths' arithmetic written out in plain C (cpu_avx2.c's header comment): 16 partial sums
+ * by fused multiply-adds (bf16 rows of 32 or more columns pair even and odd elements), reduced in
+ * _mm512_reduce_add_ps's order, then the tail one element at a time. */
+static float reduce16(const float acc[16]) {
+    float t3[8], t6[4];
+    for (int i = 0; i < 8; i++) t3[i] = acc[8 + i] + acc[i];
+    for (int i = 0; i < 4; i++) t6[i] = t3[4 + i] + t3[i];
+    return (t6[0] + t6[2]) + (t6[1] + t6[3]);
+}
+
+static float simd16_dot(const double *w, const float *x, int K, int paired) {
+    float acc[16] = {0};
+    int k = 0;
+    if (paired)
+        for (; k + 32 <= K; k += 32)
+            for (int l = 0; l < 16; l++)
+                acc[l] = fmaf((float)w[k + 2 * l + 1], x[k + 2 * l + 1],
+                              fmaf((float)w[k + 2 * l], x[k + 2 * l], acc[l]));
+    for (; k + 16 <= K; k += 16)
+        for (int l = 0; l < 16; l++) acc[l] = fmaf((float)w[k + l], x[k + l], acc[l]);
+    float s = reduce16(acc);
+    for (; k < K; k++) s += (float)w[k] * x[k];
+    return s;
+}
+
+/* PATH's products (and dot) are the written-out arithmetic, bit for bit: so the AVX2 and AVX-512
+ * paths agree with each other exactly wherever each runs. */
+static void check_simd_path(const char *path) {
+    setenv("TTE_CPU", path, 1);
+    const tte_dtype dts[] = {TTE_DT_BF16, TTE_DT_F16, TTE_DT_F32};
+    const int shapes[][2] = {{5, 16}, {6, 40}, {7, 100}, {3, 4100}};
+    tte_pool *pool = tte_pool_create(2);
+    for (int d = 0; d < 3; d++)
+        for (int sh = 0; sh < 4; sh++) {
+            int rows = shapes[sh][0], cols = shapes[sh][1], T = 5;
+            tte_rng r;
+            tte_rng_seed(&r, (uint64_t)d * 77 + (uint64_t)cols);
+            double *wv = malloc((size_t)rows * cols * sizeof *wv);
+            void *data = random_matrix(dts[d], rows, cols, &r, wv);
+            tte_mat w = {data, dts[d], rows, cols};
+            float *x = malloc((size_t)T * cols * sizeof *x), *y = malloc((size_t)T * rows * sizeof *y);
+            for (int i = 0; i < T * cols; i++) x[i] = (float)(tte_rng_uniform(&r) * 2 - 1);
+            tte_cpu_matmul(y, x, T, &w, pool);
+            for (int t = 0; t < T; t++)
+                for (int j = 0; j < rows; j++) {
+                    float want =
+                        simd16_dot(wv + (size_t)j * cols, x + (size_t)t * cols, cols, dts[d] == TTE_DT_BF16);
+                    float got = y[(size_t)t * rows + j];
+                    cr_expect(memcmp(&got, &want, sizeof got) == 0,
+                              "%s %s %dx%d: y[%d][%d] = %.9g, written out %.9g", path, tte_dtype_name(dts[d]),
+                              rows, cols, t, j, got, want);
+                }
+            free(wv), free(data), free(x), free(y);
+        }
+    tte_pool_free(pool);
+    const int lens[] = {16, 37, 128, 5};
+    for (int k = 0; k < 4; k++) {
+        float a[128], b[128];
+        for (int i = 0; i < lens[k]; i++) a[i] = (float)sin(i * 0.7) * 3, b[i] = (float)cos(i * 1.3);
+        /* dot has no scalar tail: its last partial block goes through the 16 lanes, zeros after N */
+        float acc[16] = {0};
+        for (int i = 0; i < (lens[k] + 15) / 16 * 16; i++)
+            acc[i % 16] = fmaf(i < lens[k] ? a[i] : 0, i < lens[k] ? b[i] : 0, acc[i % 16]);
+        float got = tte_cpu_dot(a, b, lens[k]), want = reduce16(acc);
+        cr_expect(memcmp(&got, &want, sizeof got) == 0, "%s dot of %d: %.9g, written out %.9g", path, lens[k],
+                  got, want);
+    }
+}
+
+Test(kernels, avx2_path_is_the_written_out_arithmetic) {
+    if (system("grep -qw avx2 /proc/cpuinfo") != 0) cr_skip_test("this CPU has no AVX2");
+    check_simd_path("avx2");
+    cr_assert_eq(tte_cpu_path_now(), TTE_CPU_AVX2);
+}
+
+Test(kernels, avx512_path_is_the_written_out_arithmetic) {
+    if (system("grep -qw avx512bw /proc/cpuinfo") != 0) cr_skip_test("this CPU has no AVX-512");
+    check_simd_path("avx512");
+    cr_assert_eq(tte_cpu_path_now(), TTE_CPU_AVX512);
+}
+
+Test(kernels, forcing_a_path_the_cpu_lacks_is_an_error, .exit_code = 1) {
+    setenv("TTE_CPU", "avx9000", 1);
+    tte_cpu_path_now();
 }
 
 Test(kernels, dot_and_axpy) {

@@ -8,6 +8,9 @@
  * vector 4 times from registers. A tile is 4 weight rows x up to 4 activation rows (16 accumulators). */
 #include "engine/cpu_kernels.h"
 
+#include "cli.h"
+#include "engine/cpu_avx2.h"
+
 #include <stdlib.h>
 #include <string.h>
 #if defined(__x86_64__)
@@ -159,19 +162,41 @@ static int has_f16c(void) {
     return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C);
 }
 
-static int have_avx512(void) {
-    static int cached = -1;
-    if (cached < 0) {
-        __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                 __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") && has_f16c() &&
-                 !getenv("TTE_NO_AVX512");
-    }
-    return cached;
+static int cpu_has(tte_cpu_path p) {
+    __builtin_cpu_init();
+    if (p == TTE_CPU_AVX512)
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") && has_f16c();
+    if (p == TTE_CPU_AVX2)
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && has_f16c();
+    return 1;
 }
 #else
-static int have_avx512(void) { return 0; }
+static int cpu_has(tte_cpu_path p) { return p == TTE_CPU_SCALAR; }
 #endif
+
+static const char *const path_names[] = {"scalar", "avx2", "avx512"};
+
+const char *tte_cpu_path_name(tte_cpu_path p) { return path_names[p]; }
+
+tte_cpu_path tte_cpu_path_now(void) {
+    static int chosen = -1;
+    if (chosen >= 0) return (tte_cpu_path)chosen;
+    const char *forced = getenv("TTE_CPU");
+    if (forced && *forced) {
+        int p = -1;
+        for (int k = 0; k < 3; k++)
+            if (strcmp(forced, path_names[k]) == 0) p = k;
+        if (p < 0) tte_die("TTE_CPU=%s: not one of avx512, avx2, scalar", forced);
+        if (!cpu_has((tte_cpu_path)p)) tte_die("TTE_CPU=%s: this CPU lacks the instructions", forced);
+        chosen = p;
+    } else {
+        chosen = cpu_has(TTE_CPU_AVX512) ? TTE_CPU_AVX512
+                 : cpu_has(TTE_CPU_AVX2) ? TTE_CPU_AVX2
+                                         : TTE_CPU_SCALAR;
+    }
+    return (tte_cpu_path)chosen;
+}
 
 typedef void (*tile_fn)(const tte_mat *w, int j0, int nj, const float *x, int nt, float *y, int ldy);
 
@@ -179,12 +204,18 @@ typedef void (*tile_fn)(const tte_mat *w, int j0, int nj, const float *x, int nt
 static tile_fn pick_tile(const tte_mat *w, int T, int *tw) {
     tte_dtype dt = w->dtype;
 #if defined(__x86_64__)
-    if (have_avx512()) {
+    if (tte_cpu_path_now() == TTE_CPU_AVX512) {
         size_t row_bytes = (size_t)w->cols * (dt == TTE_DT_F32 ? 4 : 2);
         *tw = T >= TILE_X || row_bytes >= LONG_ROW_BYTES ? 4 : 1;
         if (dt == TTE_DT_BF16) return *tw == 4 ? tile4_bf16_avx512 : tile1_bf16_avx512;
         if (dt == TTE_DT_F16) return *tw == 4 ? tile4_f16_avx512 : tile1_f16_avx512;
         return *tw == 4 ? tile4_f32_avx512 : tile1_f32_avx512;
+    }
+    if (tte_cpu_path_now() == TTE_CPU_AVX2) {
+        *tw = 1;
+        return dt == TTE_DT_BF16  ? tte_avx2_tile_bf16
+               : dt == TTE_DT_F16 ? tte_avx2_tile_f16
+                                  : tte_avx2_tile_f32;
     }
 #endif
     (void)dt;
@@ -192,8 +223,6 @@ static tile_fn pick_tile(const tte_mat *w, int T, int *tw) {
     *tw = TILE_W;
     return tile_scalar;
 }
-
-const char *tte_cpu_matmul_path(void) { return have_avx512() ? "avx512" : "scalar"; }
 
 typedef struct {
     float *y;
@@ -220,7 +249,7 @@ static void matmul_range(void *arg, int b0, int b1, int worker) {
     }
 }
 
-/* For the AVX-512 bf16 tiles: each row's columns in blocks of 32, even ones first, then odd ones;
+/* For the SIMD bf16 tiles: each row's columns in blocks of 32, even ones first, then odd ones;
  * columns after the last whole block stay in place. */
 static void pair_permute(float *out, const float *x, int T, int K) {
     for (int t = 0; t < T; t++) {
@@ -237,7 +266,7 @@ void tte_cpu_matmul(float *y, const float *x, int T, const tte_mat *w, tte_pool 
     matmul_job j = {y, x, T, 0, w, NULL};
     j.tile = pick_tile(w, T, &j.tw);
     float *permuted = NULL;
-    if (w->dtype == TTE_DT_BF16 && have_avx512() && w->cols >= 32) {
+    if (w->dtype == TTE_DT_BF16 && tte_cpu_path_now() != TTE_CPU_SCALAR && w->cols >= 32) {
         permuted = malloc((size_t)T * (size_t)w->cols * sizeof *permuted);
         if (permuted) {
             pair_permute(permuted, x, T, w->cols);
@@ -278,7 +307,8 @@ static AVX512 void axpy_avx512(float *y, float alpha, const float *x, int n) {
 
 float tte_cpu_dot(const float *a, const float *b, int n) {
 #if defined(__x86_64__)
-    if (have_avx512()) return dot_avx512(a, b, n);
+    if (tte_cpu_path_now() == TTE_CPU_AVX512) return dot_avx512(a, b, n);
+    if (tte_cpu_path_now() == TTE_CPU_AVX2) return tte_avx2_dot(a, b, n);
 #endif
     float s = 0;
     for (int i = 0; i < n; i++) s += a[i] * b[i];
@@ -287,8 +317,12 @@ float tte_cpu_dot(const float *a, const float *b, int n) {
 
 void tte_cpu_axpy(float *y, float alpha, const float *x, int n) {
 #if defined(__x86_64__)
-    if (have_avx512()) {
+    if (tte_cpu_path_now() == TTE_CPU_AVX512) {
         axpy_avx512(y, alpha, x, n);
+        return;
+    }
+    if (tte_cpu_path_now() == TTE_CPU_AVX2) {
+        tte_avx2_axpy(y, alpha, x, n);
         return;
     }
 #endif

@@ -7,9 +7,11 @@
  *
  * Every Y[t][j] is one dot product computed by one thread in a fixed order (16-lane partial sums
  * over k, then a fixed lane reduction, then the tail), whatever T, the tile it falls in, or the
- * thread count: so a sequence's results do not depend on what else is in the batch. The SIMD path
- * (AVX-512 when the CPU has it, else portable C) is chosen once at run time; the environment
- * variable TTE_NO_AVX512 forces the portable path (tests use it to check that path too). */
+ * thread count: so a sequence's results do not depend on what else is in the batch. The kernel path
+ * is chosen once, at the first call: AVX-512 when the CPU has it, else AVX2 + FMA + F16C (the same
+ * arithmetic, bit for bit: cpu_avx2.c), else portable C (scalar sums, which round differently).
+ * The environment variable TTE_CPU=avx512|avx2|scalar forces one; forcing a path the CPU lacks is
+ * a one-line error and exit 1. */
 #ifndef TTE_CPU_KERNELS_H
 #define TTE_CPU_KERNELS_H
 
@@ -18,8 +20,11 @@
 
 void tte_cpu_matmul(float *y, const float *x, int T, const tte_mat *w, tte_pool *pool);
 
-/* "avx512" or "scalar": the path the kernels take on this CPU. */
-const char *tte_cpu_matmul_path(void);
+typedef enum { TTE_CPU_SCALAR, TTE_CPU_AVX2, TTE_CPU_AVX512 } tte_cpu_path;
+
+/* The path the kernels take in this process, and its name ("scalar", "avx2", "avx512"). */
+tte_cpu_path tte_cpu_path_now(void);
+const char *tte_cpu_path_name(tte_cpu_path p);
 
 /* sum_i a[i] * b[i] over N floats, in a fixed order for a given N. */
 float tte_cpu_dot(const float *a, const float *b, int n);

@@ -40,7 +40,7 @@ struct tte_sched {
     int *free_ids, n_free;  /* ended before this step: may be reused */
     int *ended, n_ended;    /* ended during this step: reused from the next one */
     int pages_total, pages_reserved;
-    unsigned step;
+    int cursor; /* the lane the next call starts from: round robin */
     call_t call;
 };
 
@@ -123,14 +123,15 @@ int tte_sched_reserve(tte_sched *s, int pages) {
 void tte_sched_release(tte_sched *s, int pages) { s->pages_reserved -= pages; }
 
 /* Puts together the call for the lanes whose feed wants FLAGS: up to `batch` lanes and
- * `call_tokens` tokens, from a rotating start. Returns the rows of logits it needs. */
+ * `call_tokens` tokens, round robin from where the last call stopped. Returns the rows of logits it
+ * needs. */
 static size_t collect(tte_sched *s, int flags) {
     call_t *c = &s->call;
     c->n = 0;
     int tokens = 0;
     size_t rows = 0;
     for (int k = 0; k < s->n_lanes && c->n < s->batch && tokens < s->call_tokens; k++) {
-        int i = (int)((s->step * (unsigned)s->batch + (unsigned)k) % (unsigned)s->n_lanes);
+        int i = (s->cursor + k) % s->n_lanes;
         lane_t *l = &s->lanes[i];
         if (!l->live || l->n_feed == 0 || l->flags != flags) continue;
         int chunk = l->n_feed - l->fed;
@@ -148,6 +149,8 @@ static size_t collect(tte_sched *s, int flags) {
         tokens += chunk;
         rows += flags == TTE_LOGITS_ALL ? (size_t)chunk : 1;
     }
+    /* The next call starts after the last lane this one took. */
+    if (c->n) s->cursor = (c->lane[c->n - 1] + 1) % s->n_lanes;
     return rows;
 }
 
@@ -181,9 +184,15 @@ static int any_live(const tte_sched *s) {
     return 0;
 }
 
+/* Ids ended in this step are free from the next one on. */
+static void recycle_ended(tte_sched *s) {
+    for (int i = 0; i < s->n_ended; i++) s->free_ids[s->n_free++] = s->ended[i];
+    s->n_ended = 0;
+}
+
 int tte_sched_run(tte_sched *s, const tte_sched_client *client, void *ctx, char *err, size_t errlen) {
     int no_more = 0, rc = 0;
-    for (;; s->step++) {
+    for (;;) {
         if (!no_more) {
             int a = client->admit(ctx, s, err, errlen);
             if (a < 0) {
@@ -200,9 +209,7 @@ int tte_sched_run(tte_sched *s, const tte_sched_client *client, void *ctx, char 
             ran = 1;
             rc = run_call(s, client, ctx, kinds[k], rows, err, errlen);
         }
-        /* Ids ended in this step are free from the next one on. */
-        memcpy(s->free_ids + s->n_free, s->ended, (size_t)s->n_ended * sizeof *s->ended);
-        s->n_free += s->n_ended, s->n_ended = 0;
+        recycle_ended(s);
         if (rc != 0) break;
         if (ran) continue;
         if (no_more && !any_live(s)) break; /* all done */
@@ -219,8 +226,7 @@ int tte_sched_run(tte_sched *s, const tte_sched_client *client, void *ctx, char 
         break;
     }
     end_all(s);
-    memcpy(s->free_ids + s->n_free, s->ended, (size_t)s->n_ended * sizeof *s->ended);
-    s->n_free += s->n_ended, s->n_ended = 0;
+    recycle_ended(s);
     /* Every lane has ended: a page still taken, or a reservation not released, is a bookkeeping
      * bug, never silent. */
     if (rc == 0 && (tte_engine_pages_free(s->e) != s->pages_total || s->pages_reserved != 0)) {

@@ -6,9 +6,9 @@
  * asks the client to start new work (admit), then feeds every lane that has tokens waiting, up to
  * `batch` lanes and `call_tokens` tokens, in one forward call, and hands each lane its logits
  * (logits). The client answers inside that callback: feed the lane its next tokens, fork it, or end
- * it. Lanes are taken from a rotating start, so when there are more lanes than a call holds, none
- * waits long. A feed longer than what is left of a call goes in chunks, so activation memory is
- * bounded by call_tokens whatever the prompt length.
+ * it. Lanes are taken round robin, so when there are more lanes than a call holds, none waits long. A feed
+ * longer than what is left of a call goes in chunks, so activation memory is bounded by call_tokens whatever
+ * the prompt length.
  *
  * KV memory: the engine's page pool is fixed. A client reserves, when it starts a piece of work,
  * the pages that work can take at most (tte_sched_reserve), and releases them when it ends; while a
@@ -56,8 +56,11 @@
 
 typedef struct tte_sched tte_sched;
 
+/* A batch with no limit on lanes: the call's tokens bound it. */
+enum { TTE_SCHED_UNLIMITED = 1 << 30 };
+
 typedef struct {
-    int batch;       /* most lanes in one forward call; <= 0: 32 */
+    int batch;       /* most lanes in one forward call; <= 0: 32; TTE_SCHED_UNLIMITED */
     int call_tokens; /* most tokens in one forward call; <= 0: 512 */
 } tte_sched_opts;
 
