@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "engine/cpu_kernels.h"
 
 /* Codes of the common options in the merged table: above any tool's own (short letters and 256
  * up), below nothing getopt_long returns itself. */
@@ -151,6 +152,12 @@ int tte_opts_next(tte_opts *spec, tte_common *com, int argc, char **argv) {
             tte_opts_help(spec, stdout);
             exit(fflush(stdout) == 0 ? TTE_EXIT_OK : TTE_EXIT_FAIL);
         case CODE_VERSION:
+            /* A tool that runs a model also says which CPU kernels this machine gets (TTE_CPU). */
+            if (spec->common & TTE_OPT_DEVICE) {
+                printf("%s %s\ncpu kernels: %s\n", tte_prog, TTE_VERSION,
+                       tte_cpu_path_name(tte_cpu_path_now()));
+                exit(TTE_EXIT_OK);
+            }
             tte_cli_version();
         default:
             return c;

@@ -111,7 +111,7 @@ static void become_branch(sweep *s, int id, int first, int end, const int32_t *p
     l->n_answer = 0;
     l->answer = tte_xrealloc(l->answer, (size_t)s->r->answer_tokens * sizeof *l->answer);
     tte_rng_seed(&l->rng, sweep_branch_seed(u->seed, u->budgets[first]));
-    memcpy(s->feed, pre, (size_t)n_pre * sizeof *pre);
+    if (n_pre) memcpy(s->feed, pre, (size_t)n_pre * sizeof *pre);
     memcpy(s->feed + n_pre, s->r->end_ids, (size_t)s->r->n_end * sizeof *s->feed);
     tte_sched_feed(s->sched, id, s->feed, n_pre + s->r->n_end, TTE_LOGITS_LAST);
 }

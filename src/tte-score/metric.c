@@ -121,7 +121,7 @@ static int read_record(scorer *s, tte_jsonl *in, json_t *rec, record *r) {
     r->n_context = n_prompt + n_thinking;
     r->context = tte_xmalloc((size_t)r->n_context * sizeof *r->context);
     memcpy(r->context, prompt_ids, (size_t)n_prompt * sizeof *prompt_ids);
-    memcpy(r->context + n_prompt, thinking, (size_t)n_thinking * sizeof *thinking);
+    if (n_thinking) memcpy(r->context + n_prompt, thinking, (size_t)n_thinking * sizeof *thinking);
     free(thinking), free(prompt_ids);
     if (!end) end = TTE_END_THINKING_DEFAULT;
     r->end = tte_session_encode(s->ses, end, strlen(end), &r->n_end);
@@ -391,7 +391,7 @@ static int admit(void *ctx, tte_sched *sched, char *err, size_t errlen) {
     scorer *s = ctx;
     int forked = 0;
     while (forked < s->n_waiting && fork_forced_ends(s, sched, s->waiting[forked])) forked++;
-    memmove(s->waiting, s->waiting + forked, (size_t)(s->n_waiting - forked) * sizeof *s->waiting);
+    for (int i = forked; i < s->n_waiting; i++) s->waiting[i - forked] = s->waiting[i];
     s->n_waiting -= forked;
     while (s->next_chain < s->n_chains && s->active_chains < s->opt->batch && s->n_waiting == 0) {
         chain *c = &s->chains[s->next_chain];
