@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "xalloc.h"
 
 int tte_outfile_open(tte_outfile *o, const char *path, char *err, size_t errlen) {
@@ -49,9 +50,20 @@ int tte_outfile_commit(tte_outfile *o, char *err, size_t errlen) {
 }
 
 void tte_outfile_abort(tte_outfile *o) {
+    if (o->f == stdout) fflush(stdout);
     if (o->f && o->f != stdout) fclose(o->f);
     if (o->tmp) unlink(o->tmp);
     free(o->tmp);
     free(o->path);
     memset(o, 0, sizeof *o);
+}
+
+int tte_outfile_finish(tte_outfile *o, int ok) {
+    char err[1024];
+    if (!ok) {
+        tte_outfile_abort(o);
+        return TTE_EXIT_FAIL;
+    }
+    if (tte_outfile_commit(o, err, sizeof err) != 0) return tte_warn("%s", err), TTE_EXIT_FAIL;
+    return TTE_EXIT_OK;
 }

@@ -18,7 +18,12 @@ int tte_outfile_open(tte_outfile *o, const char *path, char *err, size_t errlen)
 /* Flushes, syncs and renames into place. Returns 0, or -1 with a message in ERR (the target is
  * then untouched). */
 int tte_outfile_commit(tte_outfile *o, char *err, size_t errlen);
-/* Drops the temporary file; the target is untouched. */
+/* Drops the temporary file; the target is untouched. On stdout, flushes what was written: a failed
+ * run's earlier records stay, since a pipe cannot take them back. */
 void tte_outfile_abort(tte_outfile *o);
+
+/* The end of a tool's run: commits when OK (a failed commit is the error line), else aborts.
+ * Returns the exit status, TTE_EXIT_OK or TTE_EXIT_FAIL (cli.h). */
+int tte_outfile_finish(tte_outfile *o, int ok);
 
 #endif

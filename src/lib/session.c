@@ -63,7 +63,9 @@ void tte_session_close(tte_session *s) {
 
 int32_t *tte_session_encode(const tte_session *s, const char *text, size_t len, int *n) {
     tte_tokens t = {0};
-    if (tte_tokenizer_encode(s->tok, text, len, &t) != 0) tte_die("out of memory");
+    if (tte_tokenizer_encode(s->tok, text, len, &t) != 0)
+        tte_die("%s: the pre-tokenizer pattern hit PCRE2's match limit on a text of %zu bytes",
+                tte_tokenizer_path(s->tok), len);
     *n = (int)t.n;
     return t.ids ? t.ids : tte_xmalloc(sizeof(int32_t));
 }
@@ -71,7 +73,6 @@ int32_t *tte_session_encode(const tte_session *s, const char *text, size_t len, 
 int32_t *tte_session_prompt(const tte_session *s, const char *prompt, int *n) {
     size_t len;
     char *text = tte_chat_render(s->chat, prompt, &len);
-    if (!text) tte_die("out of memory");
     int32_t *ids = tte_session_encode(s, text, len, n);
     free(text);
     return ids;

@@ -56,7 +56,8 @@ tte_session *tte_session_open(const tte_session_opts *o, char *err, size_t errle
 int tte_session_start(tte_session *s, size_t kv_bytes, int batch, char *err, size_t errlen);
 void tte_session_close(tte_session *s);
 
-/* The ids of TEXT, exiting on out of memory; *N set. */
+/* The ids of TEXT (malloc'd, never NULL); *N set. Exits with a message on out of memory and when
+ * the tokenizer's pattern hits PCRE2's match limit (tokenizer.h), which real texts do not reach. */
 int32_t *tte_session_encode(const tte_session *s, const char *text, size_t len, int *n);
 /* The chat-templated ids of the user message PROMPT; *N set. */
 int32_t *tte_session_prompt(const tte_session *s, const char *prompt, int *n);

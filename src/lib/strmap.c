@@ -29,10 +29,9 @@ static void strmap_alloc(tte_strmap *m, size_t cap) {
     m->cap = cap;
 }
 
-int tte_strmap_init(tte_strmap *m, size_t expected) {
+void tte_strmap_init(tte_strmap *m, size_t expected) {
     memset(m, 0, sizeof *m);
     strmap_alloc(m, pow2_at_least(tte_xmul(expected, 2)));
-    return 0;
 }
 
 void tte_strmap_free(tte_strmap *m) {
@@ -67,21 +66,20 @@ static void strmap_grow(tte_strmap *m) {
     free(old.hash), free(old.off), free(old.len), free(old.val);
 }
 
-int tte_strmap_put(tte_strmap *m, const char *key, size_t len, int32_t val) {
+void tte_strmap_put(tte_strmap *m, const char *key, size_t len, int32_t val) {
     if ((m->n + 1) * 2 > m->cap) strmap_grow(m);
     uint64_t h = hash_bytes(key, len);
     size_t i = strmap_slot(m, h, key, len);
     if (m->hash[i]) {
         m->val[i] = val;
-        return 0;
+        return;
     }
     if (m->arena_len + len > UINT32_MAX) tte_die("out of memory"); /* offsets are 32-bit */
     TTE_GROW(m->arena, m->arena_cap, m->arena_len + len);
-    memcpy(m->arena + m->arena_len, key, len);
+    if (len) memcpy(m->arena + m->arena_len, key, len);
     m->hash[i] = h, m->off[i] = (uint32_t)m->arena_len, m->len[i] = (uint32_t)len, m->val[i] = val;
     m->arena_len += len;
     m->n++;
-    return 0;
 }
 
 int32_t tte_strmap_get(const tte_strmap *m, const char *key, size_t len) {

@@ -21,13 +21,13 @@ typedef struct {
     size_t arena_len, arena_cap;
 } tte_strmap;
 
-/* An empty map sized for EXPECTED keys (it grows past them). Returns 0 (out of memory exits).
- * A zero-initialised tte_strmap is also empty and valid. */
-int tte_strmap_init(tte_strmap *m, size_t expected);
+/* An empty map sized for EXPECTED keys (it grows past them); out of memory exits. A
+ * zero-initialised tte_strmap is also empty and valid. */
+void tte_strmap_init(tte_strmap *m, size_t expected);
 void tte_strmap_free(tte_strmap *m);
-/* Inserts or replaces KEY's value. Returns 0 (out of memory exits; so does a key arena past 4 GiB,
- * which the 32-bit offsets cannot address). */
-int tte_strmap_put(tte_strmap *m, const char *key, size_t len, int32_t val);
+/* Inserts or replaces KEY's value. Out of memory exits; so does a key arena past 4 GiB, which the
+ * 32-bit offsets cannot address. */
+void tte_strmap_put(tte_strmap *m, const char *key, size_t len, int32_t val);
 /* KEY's value, or -1 when absent. */
 int32_t tte_strmap_get(const tte_strmap *m, const char *key, size_t len);
 

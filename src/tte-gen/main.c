@@ -1,7 +1,8 @@
-/* tte-gen: generation with budget forcing (see DESIGN.md). This file holds the options and the mode
- * dispatch; each mode lives in its own file:
+/* tte-gen: generation with budget forcing (man/tte-gen.1). This file holds the options and the mode
+ * dispatch; the model is opened by the library's session (session.h) and every mode that runs it is
+ * a client of the library's scheduler (engine/sched.h):
  *   sweep     (the default) budget forcing over items: forcing.c drives sweep.c
- *   --max-tokens N   plain continuation of {"prompt"} / {"prompt_ids"} records: complete.c
+ *   --max-tokens N   plain continuation of {"prompt"} / {"prompt_ids"} records: complete.c (jobs.h)
  *   --encode  {"text": …} records get "ids": […], the token ids of text (after the chat template
  *             with --chat)
  *   --decode  {"ids": […]} records get "text": …, the decoded text (invalid UTF-8, from a token
@@ -258,7 +259,6 @@ typedef int (*record_fn)(tte_jsonl *in, json_t *rec, void *ctx);
 
 static int for_each_record(const struct options *o, record_fn each, void *ctx, FILE *out) {
     tte_jsonl *in = tte_jsonl_open_list(o->inputs, o->ninputs);
-    if (!in) tte_die("out of memory");
     json_t *rec;
     int rc;
     while ((rc = tte_jsonl_next(in, &rec)) == 1) {
@@ -291,12 +291,14 @@ static int encode_record(tte_jsonl *in, json_t *rec, void *arg) {
     if (ctx->chat) {
         if (strlen(text) != len) return tte_jsonl_fail(in, "field \"text\": contains a NUL character");
         rendered = tte_chat_render(ctx->chat, text, &len);
-        if (!rendered) tte_die("out of memory");
         text = rendered;
     }
     tte_tokens toks = {0};
-    if (tte_tokenizer_encode(ctx->tok, text, len, &toks) != 0) tte_die("out of memory while encoding");
+    int split = tte_tokenizer_encode(ctx->tok, text, len, &toks);
     free(rendered);
+    if (split != 0)
+        return tte_jsonl_fail(
+            in, "field \"text\": the tokenizer's pre-tokenizer pattern hit PCRE2's match limit");
     json_t *ids = json_array();
     for (size_t i = 0; i < toks.n; i++) json_array_append_new(ids, json_integer(toks.ids[i]));
     tte_tokens_free(&toks);
@@ -329,7 +331,6 @@ static int decode_record(tte_jsonl *in, json_t *rec, void *arg) {
     if (!bytes) tte_die("%s", err);
     char *text = tte_utf8_lossy(bytes, len, &fixed_len);
     free(bytes);
-    if (!text) tte_die("out of memory");
     json_object_set_new(rec, "text", json_stringn(text, fixed_len));
     free(text);
     return 0;
@@ -357,7 +358,6 @@ int main(int argc, char **argv) {
         rc = for_each_record(&o, o.mode == MODE_ENCODE ? encode_record : decode_record, &ctx, out.f);
     } else {
         tte_jsonl *in = tte_jsonl_open_list(o.inputs, o.ninputs);
-        if (!in) tte_die("out of memory");
         if (o.mode == MODE_COMPLETE) {
             o.complete.sampling = o.forcing.sampling;
             rc = complete_run(ses, &o.complete, in, out.f);
@@ -368,13 +368,5 @@ int main(int argc, char **argv) {
     }
     tte_session_close(ses);
     /* A failed run keeps what it wrote to stdout (whole records), but never replaces an -o file. */
-    if (rc != 0) {
-        if (o.common.output)
-            tte_outfile_abort(&out);
-        else
-            tte_outfile_commit(&out, err, sizeof err);
-        return TTE_EXIT_FAIL;
-    }
-    if (tte_outfile_commit(&out, err, sizeof err) != 0) tte_die("%s", err);
-    return TTE_EXIT_OK;
+    return tte_outfile_finish(&out, rc == 0);
 }

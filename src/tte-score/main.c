@@ -141,7 +141,6 @@ int main(int argc, char **argv) {
     tte_outfile out;
     if (tte_outfile_open(&out, o.common.output, err, sizeof err) != 0) tte_die("%s", err);
     tte_jsonl *in = tte_jsonl_open_list(o.files, o.nfiles);
-    if (!in) tte_die("out of memory");
     metric_options mo = {.batch = o.common.batch,
                          .kv_mem = o.common.kv_mem,
                          .refresh = o.common.refresh,
@@ -152,13 +151,5 @@ int main(int argc, char **argv) {
     tte_jsonl_close(in);
     tte_session_close(ses);
     /* A failed run keeps what it wrote to stdout (whole records), but never replaces an -o file. */
-    if (rc != 0) {
-        if (o.common.output)
-            tte_outfile_abort(&out);
-        else
-            tte_outfile_commit(&out, err, sizeof err);
-        return TTE_EXIT_FAIL;
-    }
-    if (tte_outfile_commit(&out, err, sizeof err) != 0) tte_die("%s", err);
-    return TTE_EXIT_OK;
+    return tte_outfile_finish(&out, rc == 0);
 }

@@ -135,7 +135,7 @@ static int read_record(scorer *s, tte_jsonl *in, json_t *rec, record *r) {
         memset(&s->items[s->n_items++], 0, sizeof *s->items);
         s->items[r->item].id = id;
         s->items[r->item].first = rec;
-        if (tte_strmap_put(&s->item_index, id, strlen(id), r->item) != 0) tte_die("out of memory");
+        tte_strmap_put(&s->item_index, id, strlen(id), r->item);
     }
     item *it = &s->items[r->item];
     TTE_GROW(it->records, it->cap_records, it->n_records + 1);
@@ -282,8 +282,7 @@ static void plan(scorer *s) {
                 r->state = DUPLICATE, r->same_as = same;
                 continue;
             }
-            if (tte_strmap_put(&by_key, (const char *)&r->key, sizeof r->key, ri) != 0)
-                tte_die("out of memory");
+            tte_strmap_put(&by_key, (const char *)&r->key, sizeof r->key, ri);
             if (!open || last->n_context > r->n_context ||
                 memcmp(last->context, r->context, (size_t)last->n_context * sizeof(int32_t)) != 0) {
                 TTE_GROW(s->chains, s->cap_chains, s->n_chains + 1);

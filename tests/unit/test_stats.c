@@ -194,7 +194,7 @@ Test(stats, spearman_matches_scipy) {
         load_array(json_object_get(c, "y"), y, 64);
         load_array(json_object_get(c, "rank_x"), want_rank, 64);
         expect_value(tte_spearman(x, y, n), json_object_get(c, "rho"), 1e-9, "rho");
-        cr_assert_eq(tte_average_ranks(x, n, rank), 0);
+        tte_average_ranks(x, n, rank);
         for (int j = 0; j < n; j++) expect_close(rank[j], want_rank[j], 1e-12, "rank");
     }
     json_decref(g);
@@ -218,7 +218,7 @@ Test(stats, bootstrap_matches_numpy_on_the_same_resamples) {
 
     int nres = (int)json_integer_value(json_object_get(g, "nres"));
     double level = json_number_value(json_object_get(g, "level"));
-    cr_assert_eq(tte_bootstrap_curve(values, nitems, nb, nres, seed, level, lo, hi), 0);
+    tte_bootstrap_curve(values, nitems, nb, nres, seed, level, lo, hi);
     load_array(json_object_get(g, "lo"), want, 16);
     for (int j = 0; j < nb; j++) expect_close(lo[j], want[j], 1e-9, "lo");
     load_array(json_object_get(g, "hi"), want, 16);

@@ -29,8 +29,8 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-int tte_bootstrap_curve(const double *values, int nitems, int nb, int nres, uint64_t seed, double level,
-                        double *lo, double *hi) {
+void tte_bootstrap_curve(const double *values, int nitems, int nb, int nres, uint64_t seed, double level,
+                         double *lo, double *hi) {
     double *means = tte_xmalloc(tte_xmul(sizeof(double) * (size_t)nres, (size_t)nb)); /* [budget][resample] */
     int *count = tte_xmalloc(sizeof(int) * (size_t)nb);
     double *sum = tte_xmalloc(sizeof(double) * (size_t)nb);
@@ -57,5 +57,4 @@ int tte_bootstrap_curve(const double *values, int nitems, int nb, int nres, uint
         hi[j] = tte_quantile_sorted(m, kept[j], (1 + level) / 2);
     }
     free(means), free(count), free(sum), free(kept);
-    return 0;
 }

@@ -24,8 +24,8 @@ double tte_quantile_sorted(const double *sorted, int n, double q);
  * an item without a value at that budget. Each of NRES resamples draws NITEMS items with
  * replacement and takes, per budget, the mean over the drawn items that have a value there; LO[j]
  * and HI[j] are the (1-LEVEL)/2 and (1+LEVEL)/2 quantiles of those means. A budget no resample has a
- * value at gets NAN. Returns 0; out of memory exits with a message (xalloc.h). */
-int tte_bootstrap_curve(const double *values, int nitems, int nb, int nres, uint64_t seed, double level,
+ * value at gets NAN. Out of memory exits with a message (xalloc.h). */
+void tte_bootstrap_curve(const double *values, int nitems, int nb, int nres, uint64_t seed, double level,
                         double *lo, double *hi);
 
 #endif

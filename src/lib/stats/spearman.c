@@ -17,7 +17,7 @@ static int cmp_keyed(const void *a, const void *b) {
     return x->index - y->index;
 }
 
-int tte_average_ranks(const double *v, int n, double *rank) {
+void tte_average_ranks(const double *v, int n, double *rank) {
     keyed *order = tte_xmalloc(sizeof(keyed) * (size_t)(n > 0 ? n : 0));
     for (int i = 0; i < n; i++) order[i].value = v[i], order[i].index = i;
     qsort(order, (size_t)n, sizeof(keyed), cmp_keyed);
@@ -29,7 +29,6 @@ int tte_average_ranks(const double *v, int n, double *rank) {
         i = j + 1;
     }
     free(order);
-    return 0;
 }
 
 tte_value tte_spearman(const double *x, const double *y, int n) {

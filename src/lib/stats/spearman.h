@@ -7,9 +7,9 @@
 
 #include "stats/value.h"
 
-/* Writes the average ranks of the N values of V to RANK and returns 0. Out of memory exits with a
- * message (xalloc.h), like every allocation in libtte. */
-int tte_average_ranks(const double *v, int n, double *rank);
+/* Writes the average ranks of the N values of V to RANK. Out of memory exits with a message
+ * (xalloc.h), like every allocation in libtte. */
+void tte_average_ranks(const double *v, int n, double *rank);
 tte_value tte_spearman(const double *x, const double *y, int n);
 
 #endif
