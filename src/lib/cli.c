@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,11 +12,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "xalloc.h"
+
 const char *tte_prog = "tte";
 
 void tte_cli_init(const char *prog) {
     const char *slash = strrchr(prog, '/');
     tte_prog = slash ? slash + 1 : prog;
+    /* jansson's own allocations follow the one out-of-memory policy too (xalloc.h): a record that
+     * could not be built is never written half-built. */
+    json_set_alloc_funcs(tte_xmalloc, free);
 }
 
 noreturn void tte_cli_help(const char *help) {

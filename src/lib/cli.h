@@ -13,7 +13,8 @@
 
 enum { TTE_EXIT_OK = 0, TTE_EXIT_FAIL = 1, TTE_EXIT_USAGE = 2 };
 
-/* The running tool's name, used as the prefix of every message. Set once by tte_cli_init. */
+/* The running tool's name, used as the prefix of every message. Set once by tte_cli_init, which
+ * also routes jansson's allocations through xalloc.h's out-of-memory policy. */
 extern const char *tte_prog;
 void tte_cli_init(const char *prog);
 

@@ -62,6 +62,32 @@ jq -c -n 'limit(8; inputs) | .answer_type = "latex" | .answer = "11"' "$TMP/gen"
 tte-score --model "$MODEL" "$TMP/gen" | cmp -s - "$TMP/scored" || fail "cached rerun differs"
 tte-score --model "$MODEL" --no-cache "$TMP/gen" | cmp -s - "$TMP/scored" || fail "--no-cache differs"
 
+# Batching across records (the library's scheduler) changes no byte, nor does the thread count, nor a
+# KV cache so small that one trace with its tree runs at a time.
+for opts in "--batch 1 --threads 1" "--batch 5 --threads 2" "--batch 32 --kv-mem 34M"; do
+    # shellcheck disable=SC2086
+    tte-score --model "$MODEL" --no-cache $opts "$TMP/gen" | cmp -s - "$TMP/scored" || fail "tte-score $opts differs"
+done
+expect_fail 1 'raise --kv-mem' tte-score --model "$MODEL" --no-cache --kv-mem 64K "$TMP/gen"
+# --logprobs and --max-tokens batch their records too: the same bytes at every --batch, in input order.
+tte-fetch arith --count 9 --seed 3 | jq -c '{id, prompt, text: .answer}' >"$TMP/lp-in"
+tte-score --model "$MODEL" --logprobs --batch 1 "$TMP/lp-in" >"$TMP/lp1"
+tte-score --model "$MODEL" --logprobs --batch 4 "$TMP/lp-in" | cmp -s - "$TMP/lp1" || fail "--logprobs --batch differs"
+cmp -s <(jq -c .id "$TMP/lp-in") <(jq -c .id "$TMP/lp1") || fail "--logprobs changed the order"
+tte-gen --model "$MODEL" --max-tokens 12 --batch 1 "$TMP/lp-in" >"$TMP/mt1"
+tte-gen --model "$MODEL" --max-tokens 12 --batch 4 "$TMP/lp-in" | cmp -s - "$TMP/mt1" || fail "--max-tokens --batch differs"
+# A bad record in the middle: the records before it are written, then its error.
+{ head -3 "$TMP/lp-in"; echo '{"id":"x","prompt":"1+1="}'; tail -2 "$TMP/lp-in"; } >"$TMP/bad"
+expect_fail 1 'bad:4: field "text"' tte-score --model "$MODEL" --logprobs --batch 4 "$TMP/bad"
+[ "$(wc -l <"$TMP/out")" = 3 ] || fail "--logprobs: the records before the bad one were not all written"
+# -o writes the file only when the run succeeded.
+echo keep >"$TMP/kept"
+expect_fail 1 'bad:4' tte-score --model "$MODEL" --logprobs -o "$TMP/kept" "$TMP/bad"
+[ "$(cat "$TMP/kept")" = keep ] || fail "-o replaced the file on a failed run"
+tte-score --model "$MODEL" --logprobs -o "$TMP/kept" "$TMP/lp-in"
+cmp -s "$TMP/kept" "$TMP/lp1" || fail "-o FILE differs from stdout"
+[ -z "$(ls "$TMP" | grep '\.tmp')" ] || fail "a temporary file was left behind"
+
 # Bad input.
 jq -c 'del(.thinking_ids)' "$TMP/one" >"$TMP/bad"
 expect_fail 1 'bad:1: field "thinking_ids": missing' tte-score --model "$MODEL" "$TMP/bad"
