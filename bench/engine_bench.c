@@ -180,8 +180,8 @@ int main(int argc, char **argv) {
            "\"batch32_over_batch1\":%.2f,\"read_bandwidth_gb_s\":%.2f,\"weight_bytes_per_token\":%zu,"
            "\"bandwidth_bound_tok_s\":%.3f,\"batch1_fraction_of_bound\":%.3f,\"mapped_mb\":%.0f,"
            "\"rss_file_mb\":%.0f,\"rss_anon_mb\":%.0f,\"kv_cache_mb\":%.0f}\n",
-           argv[1], threads, tte_cpu_path_name(tte_cpu_path_now()), load_s, first_forward_s, prefill, d1, d8, d32, d32 / d1,
-           bw / 1e9, bytes, bw / (double)bytes, d1 / (bw / (double)bytes),
+           argv[1], threads, tte_cpu_path_name(tte_cpu_path_now()), load_s, first_forward_s, prefill, d1, d8,
+           d32, d32 / d1, bw / 1e9, bytes, bw / (double)bytes, d1 / (bw / (double)bytes),
            (double)tte_model_mapped_bytes(m) / 1e6, rss_file / 1e3, rss_anon / 1e3, (double)o.kv_bytes / 1e6);
     tte_engine_free(e);
     tte_model_free(m);

@@ -86,8 +86,9 @@ int tte_kind_parse(const char *name);
 
 /* The version at the start of each cache key. */
 enum {
-    TTE_KEY_VERSION_GENERATION = 3, /* tte-gen: a budget-forcing sweep's generations (3: keys name the numerics) */
-    TTE_KEY_VERSION_METRIC = 2,     /* tte-score: a record's continuous metric (2: keys name the numerics) */
+    TTE_KEY_VERSION_GENERATION =
+        3, /* tte-gen: a budget-forcing sweep's generations (3: keys name the numerics) */
+    TTE_KEY_VERSION_METRIC = 2, /* tte-score: a record's continuous metric (2: keys name the numerics) */
 };
 
 #endif

@@ -94,7 +94,8 @@ const char *tte_engine_numerics(const char *device) {
     if (strcmp(tte_device_resolve(device), "cuda") == 0)
         snprintf(name, sizeof name, "cuda/n%d", TTE_NUMERICS_VERSION);
     else
-        snprintf(name, sizeof name, "cpu/%s/n%d", tte_cpu_path_name(tte_cpu_path_now()), TTE_NUMERICS_VERSION);
+        snprintf(name, sizeof name, "cpu/%s/n%d", tte_cpu_path_name(tte_cpu_path_now()),
+                 TTE_NUMERICS_VERSION);
     return name;
 }
 

@@ -26,6 +26,6 @@ double tte_quantile_sorted(const double *sorted, int n, double q);
  * and HI[j] are the (1-LEVEL)/2 and (1+LEVEL)/2 quantiles of those means. A budget no resample has a
  * value at gets NAN. Out of memory exits with a message (xalloc.h). */
 void tte_bootstrap_curve(const double *values, int nitems, int nb, int nres, uint64_t seed, double level,
-                        double *lo, double *hi);
+                         double *lo, double *hi);
 
 #endif
