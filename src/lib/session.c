@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "hub.h"
+#include "model/safetensors.h"
 #include "xalloc.h"
 
 /* The records' model name: the last part of the folder or Hugging Face id the user gave. */
@@ -18,6 +19,20 @@ static void set_model_name(tte_session *s, const char *model) {
     snprintf(s->model_name, sizeof s->model_name, "%.*s", (int)(model + len - start), start);
 }
 
+/* The parameter count, as model sizes are usually given: every stored element. */
+static int count_params(tte_session *s, char *err, size_t errlen) {
+    tte_st_set *set = tte_st_open_dir(s->model_dir, err, errlen);
+    if (!set) return -1;
+    for (int i = 0; i < tte_st_count(set); i++) {
+        const tte_st_tensor *t = tte_st_at(set, i);
+        double n = 1;
+        for (int d = 0; d < t->ndim; d++) n *= (double)t->shape[d];
+        s->n_params += n;
+    }
+    tte_st_close(set);
+    return 0;
+}
+
 tte_session *tte_session_open(const tte_session_opts *o, char *err, size_t errlen) {
     tte_session *s = tte_xcalloc(1, sizeof *s);
     s->threads = o->threads;
@@ -25,7 +40,7 @@ tte_session *tte_session_open(const tte_session_opts *o, char *err, size_t errle
     set_model_name(s, o->model);
     if (tte_hub_resolve(o->model, s->model_dir, sizeof s->model_dir, err, errlen) != 0) goto fail;
     if (!(s->tok = tte_tokenizer_load(s->model_dir, err, errlen))) goto fail;
-    if (!o->tokenizer_only || o->chat) {
+    if (o->chat) {
         s->chat = o->template_path ? tte_chat_from_file(o->template_path, err, errlen)
                                    : tte_chat_from_tokenizer(s->tok, err, errlen);
         if (!s->chat) goto fail;
@@ -34,6 +49,7 @@ tte_session *tte_session_open(const tte_session_opts *o, char *err, size_t errle
         if (!(s->model = tte_model_load(s->model_dir, err, errlen))) goto fail;
         s->cfg = tte_model_config(s->model);
         tte_key_format(tte_model_hash(s->model), s->model_hash);
+        if (count_params(s, err, errlen) != 0) goto fail;
         snprintf(s->numerics, sizeof s->numerics, "%s", tte_engine_numerics(o->device));
     }
     if (o->use_cache && !(s->cache = tte_cache_open(NULL, err, errlen))) goto fail;

@@ -1,8 +1,8 @@
 /* session: a model ready to run, the one way every tool opens one.
  *
  * tte_session_open resolves the model (a folder, or a Hugging Face id in the local cache, hub.h),
- * loads its tokenizer, its chat template (the model's, or a --template file) and, unless the caller
- * only tokenises, its config and weights; hashes the weights for cache keys; and opens the result
+ * loads its tokenizer, when asked its chat template (the model's, or a --template file) and, unless the
+ * caller only tokenises, its config and weights; hashes the weights for cache keys; and opens the result
  * cache (cache.h) when asked. tte_session_start then opens the engine on its device and the
  * scheduler over it (engine/sched.h), once the caller knows how much KV memory its work needs.
  *
@@ -27,8 +27,8 @@
 typedef struct {
     const char *model;         /* --model: a folder or a Hugging Face id */
     const char *template_path; /* --template FILE, or NULL for the model's chat template */
-    int tokenizer_only;        /* load no weights (and no chat template unless chat is set) */
-    int chat;                  /* with tokenizer_only: load the chat template too */
+    int tokenizer_only;        /* load no weights */
+    int chat;                  /* load the chat template (template_path, or the model's) */
     int threads;               /* 0: all cores */
     const char *device;        /* cpu, cuda or auto (NULL: cpu) */
     int use_cache;             /* open the result cache ($TTE_CACHE) */
@@ -38,10 +38,11 @@ typedef struct {
     char model_dir[4096]; /* the folder the model resolved to */
     char model_name[256]; /* the records' "model": the last part of the name the user gave */
     tte_tokenizer *tok;
-    tte_chat *chat;   /* NULL with tokenizer_only and no chat */
+    tte_chat *chat;   /* NULL without opts.chat */
     tte_model *model; /* NULL with tokenizer_only */
     const tte_config *cfg;
     char model_hash[40];
+    double n_params;    /* parameters stored in the safetensors files (embeddings included) */
     char numerics[64];  /* e.g. "cpu/avx512/n1" (engine.h's tte_engine_numerics) */
     tte_cache *cache;   /* NULL without use_cache */
     tte_engine *engine; /* after tte_session_start */
@@ -59,7 +60,7 @@ void tte_session_close(tte_session *s);
 /* The ids of TEXT (malloc'd, never NULL); *N set. Exits with a message on out of memory and when
  * the tokenizer's pattern hits PCRE2's match limit (tokenizer.h), which real texts do not reach. */
 int32_t *tte_session_encode(const tte_session *s, const char *text, size_t len, int *n);
-/* The chat-templated ids of the user message PROMPT; *N set. */
+/* The chat-templated ids of the user message PROMPT (the session has its chat template); *N set. */
 int32_t *tte_session_prompt(const tte_session *s, const char *prompt, int *n);
 
 #endif

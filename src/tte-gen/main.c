@@ -344,7 +344,7 @@ int main(int argc, char **argv) {
     tte_session_opts so = {.model = o.model,
                            .template_path = o.template_path,
                            .tokenizer_only = tokenizer_only,
-                           .chat = o.chat,
+                           .chat = o.chat || o.mode == MODE_SWEEP,
                            .threads = o.common.threads,
                            .device = o.common.device,
                            .use_cache = o.common.use_cache && o.mode == MODE_SWEEP};

@@ -1,11 +1,12 @@
 /* tte-score: grades generations against their gold answers, and measures the continuous metric.
  *
- * Three modes:
+ * Four modes:
  *   --grade-only       no model: every record carries an answer (the forced "final" of tte-gen, a
  *                      "pred" made elsewhere, or a "text" to extract one from) and its gold
  *                      "answer"; adds "pred" (canonical form), "extracted" and "correct"
  *   --model DIR        grading plus the continuous metric of each generation record (metric.c)
- *   --model DIR --logprobs   teacher-forced log-probabilities of any text (logprobs.c) */
+ *   --model DIR --logprobs   teacher-forced log-probabilities of any text (logprobs.c)
+ *   --model DIR --next-dist K   next-token distributions (nextdist.c) */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include "jsonl.h"
 #include "logprobs.h"
 #include "metric.h"
+#include "nextdist.h"
 #include "options.h"
 #include "outfile.h"
 #include "session.h"
@@ -33,8 +35,15 @@ static const char help[] =
     "  --template FILE  the chat template tte-gen was given, if any\n"
     "  --grade-only     grade answers already in the records, without a model: \"final\" (tte-gen's\n"
     "                   forced answer), else \"pred\", else the last \\boxed{} of \"text\" (with fallbacks)\n"
+    "  --grader NAME    math-verify (the default: Math-Verify's rules) or qwen (Qwen2.5-Math's\n"
+    "                   math_equal); see GRADERS in tte-score(1)\n"
     "  --logprobs       with --model: add \"logprobs\" of each token of \"text\" (or \"ids\") after\n"
-    "                   \"prompt\" (or \"prompt_ids\"), by teacher forcing\n";
+    "                   \"prompt\" (or \"prompt_ids\"), by teacher forcing\n"
+    "  --next-dist K|all  with --model: add \"next_dist\", the K most likely tokens after \"prompt\"\n"
+    "                   (or \"prompt_ids\") with their log-probabilities, and \"entropy_nats\"; all:\n"
+    "                   every record's whole distribution into --next-dist-file FILE (.npy)\n"
+    "  --next-dist-file FILE  with --next-dist all: the .npy file (records x vocabulary)\n"
+    "  --next-dist-dtype f32|f16  its element type (default f32)\n";
 static const char help_tail[] =
     "Each record needs \"answer\" (the gold answer); \"answer_type\" (integer, number, latex or choice)\n"
     "is inferred from it when absent; \"choices\" lets a choice answer be given as the option's text.\n"
@@ -43,6 +52,8 @@ static const char help_tail[] =
 
 typedef struct {
     int grade_only, logprobs;
+    nextdist_options next; /* --next-dist: top_k > 0, or all (top_k 0 with a file) */
+    int next_dist;
     const char *model;
     const char *template_path;
     tte_common common; /* --threads, --device, --batch, -o, ... */
@@ -51,12 +62,25 @@ typedef struct {
 } options;
 
 static options parse_options(int argc, char **argv) {
-    enum { OPT_GRADE_ONLY = 256, OPT_LOGPROBS, OPT_MODEL, OPT_TEMPLATE };
+    enum {
+        OPT_GRADE_ONLY = 256,
+        OPT_LOGPROBS,
+        OPT_MODEL,
+        OPT_TEMPLATE,
+        OPT_GRADER,
+        OPT_NEXT_DIST,
+        OPT_NEXT_DIST_FILE,
+        OPT_NEXT_DIST_DTYPE
+    };
     static const struct option longopts[] = {
         {"grade-only", no_argument, NULL, OPT_GRADE_ONLY},
         {"logprobs", no_argument, NULL, OPT_LOGPROBS},
         {"model", required_argument, NULL, OPT_MODEL},
         {"template", required_argument, NULL, OPT_TEMPLATE},
+        {"grader", required_argument, NULL, OPT_GRADER},
+        {"next-dist", required_argument, NULL, OPT_NEXT_DIST},
+        {"next-dist-file", required_argument, NULL, OPT_NEXT_DIST_FILE},
+        {"next-dist-dtype", required_argument, NULL, OPT_NEXT_DIST_DTYPE},
         {NULL, 0, NULL, 0},
     };
     options o = {.common = tte_common_defaults()};
@@ -81,12 +105,37 @@ static options parse_options(int argc, char **argv) {
         case OPT_TEMPLATE:
             o.template_path = optarg;
             break;
+        case OPT_GRADER: {
+            int g = tte_grader_parse(optarg);
+            if (g < 0) tte_cli_usage("--grader: must be math-verify or qwen, not \"%s\"", optarg);
+            grade_record_set_grader((tte_grader)g);
+            break;
+        }
+        case OPT_NEXT_DIST:
+            o.next_dist = 1;
+            o.next.top_k =
+                strcmp(optarg, "all") == 0 ? 0 : (int)tte_cli_int("--next-dist", optarg, 1, 1 << 24);
+            break;
+        case OPT_NEXT_DIST_FILE:
+            o.next.file = optarg;
+            break;
+        case OPT_NEXT_DIST_DTYPE:
+            if (strcmp(optarg, "f16") && strcmp(optarg, "f32"))
+                tte_cli_usage("--next-dist-dtype: '%s' is not f32 or f16", optarg);
+            o.next.f16 = strcmp(optarg, "f16") == 0;
+            break;
         }
     }
     if (o.grade_only && o.model) tte_cli_usage("--grade-only grades without a model: leave out --model");
     if (!o.grade_only && !o.model)
         tte_cli_usage("give --model DIR, or --grade-only to grade without a model");
     if (o.logprobs && o.grade_only) tte_cli_usage("--logprobs needs --model, not --grade-only");
+    if (o.next_dist && (o.grade_only || o.logprobs))
+        tte_cli_usage("--next-dist is a mode of its own, with --model");
+    if (o.next_dist && o.next.top_k == 0 && (!o.next.file || strcmp(o.next.file, "-") == 0))
+        tte_cli_usage("--next-dist all writes its rows to --next-dist-file FILE (the records go to stdout)");
+    if ((o.next.file || o.next.f16) && !(o.next_dist && o.next.top_k == 0))
+        tte_cli_usage("--next-dist-file and --next-dist-dtype go with --next-dist all");
     o.files = argv + optind;
     o.nfiles = argc - optind;
     return o;
@@ -133,9 +182,10 @@ int main(int argc, char **argv) {
     if (o.model) {
         tte_session_opts so = {.model = o.model,
                                .template_path = o.template_path,
+                               .chat = !o.logprobs && (!o.next_dist || o.template_path),
                                .threads = o.common.threads,
                                .device = o.common.device,
-                               .use_cache = o.common.use_cache && !o.logprobs};
+                               .use_cache = o.common.use_cache && !o.logprobs && !o.next_dist};
         if (!(ses = tte_session_open(&so, err, sizeof err))) tte_die("%s", err);
     }
     tte_outfile out;
@@ -145,9 +195,12 @@ int main(int argc, char **argv) {
                          .kv_mem = o.common.kv_mem,
                          .refresh = o.common.refresh,
                          .progress = o.common.progress};
-    int rc = o.grade_only ? grade_only(&o, in, out.f)
-             : o.logprobs ? logprobs_run(ses, o.common.batch, o.common.kv_mem, in, out.f)
-                          : metric_run(ses, &mo, in, out.f);
+    o.next.use_template = o.template_path != NULL;
+    o.next.batch = o.common.batch, o.next.kv_mem = o.common.kv_mem;
+    int rc = o.grade_only  ? grade_only(&o, in, out.f)
+             : o.logprobs  ? logprobs_run(ses, o.common.batch, o.common.kv_mem, in, out.f)
+             : o.next_dist ? nextdist_run(ses, &o.next, in, out.f)
+                           : metric_run(ses, &mo, in, out.f);
     tte_jsonl_close(in);
     tte_session_close(ses);
     /* A failed run keeps what it wrote to stdout (whole records), but never replaces an -o file. */
