@@ -117,6 +117,11 @@ Test(engine_reference, qwen2_bf16_tied) { check_reference("qwen2-bf16", 2e-2); }
 Test(engine_reference, qwen3_bf16) { check_reference("qwen3-bf16", 2e-2); }
 Test(engine_reference, llama_bf16_tied) { check_reference("llama-bf16", 2e-2); }
 Test(engine_reference, llama_f16) { check_reference("llama-f16", 2e-2); }
+/* GPT-NeoX (tools/make_tiny_neox.py): parallel residual with rotary_pct 0.25, sequential with 1.0,
+ * bf16 with 0.5; tables padded past the 256 "tokenizer" ids (264 rows, all computed). */
+Test(engine_reference, gpt_neox_f32_parallel_partial_rotary) { check_reference("gpt-neox-f32", 1e-4); }
+Test(engine_reference, gpt_neox_f32_sequential_full_rotary) { check_reference("gpt-neox-seq-f32", 1e-4); }
+Test(engine_reference, gpt_neox_bf16) { check_reference("gpt-neox-bf16", 2e-2); }
 
 /* The portable path (CPUs without AVX2) against the same references. Criterion runs each test in
  * its own process, so the variable is read fresh here. */
@@ -126,6 +131,8 @@ Test(engine_reference, portable_path_qwen2_f32_and_qwen3_bf16) {
     check_reference("qwen2-f32", 1e-4);
     check_reference("qwen3-bf16", 2e-2);
     check_reference("llama-f16", 2e-2);
+    check_reference("gpt-neox-f32", 1e-4);
+    check_reference("gpt-neox-bf16", 2e-2);
 }
 
 /* Greedy decode of N_STEPS tokens per prompt, all prompts in one batch, recording every logits row. */
@@ -171,8 +178,8 @@ static void single_run(tte_engine *e, fixture *f, int n_steps, float *out) {
 }
 
 Test(engine_invariance, batch_equals_single_and_threads_do_not_matter) {
-    const char *names[] = {"qwen2-f32", "qwen3-bf16", "llama-f32"};
-    for (int k = 0; k < 3; k++) {
+    const char *names[] = {"qwen2-f32", "qwen3-bf16", "llama-f32", "gpt-neox-f32", "gpt-neox-seq-f32"};
+    for (int k = 0; k < 5; k++) {
         fixture f;
         load_fixture(&f, names[k]);
         int steps = 20;
@@ -201,9 +208,9 @@ static void decode(tte_engine *e, int s, const int32_t *tokens, int n, float *lg
     }
 }
 
-Test(engine_invariance, fork_equals_prefix_twice) {
+static void check_fork(const char *name) {
     fixture f;
-    load_fixture(&f, "qwen3-f32");
+    load_fixture(&f, name);
     tte_engine *e = engine(f.m, 1);
     int V = f.vocab;
     /* Prefix of 21 tokens: a shared full page plus a partly filled one that both branches write. */
@@ -242,6 +249,9 @@ Test(engine_invariance, fork_equals_prefix_twice) {
     free(ref);
     free_fixture(&f);
 }
+
+Test(engine_invariance, fork_equals_prefix_twice) { check_fork("qwen3-f32"); }
+Test(engine_invariance, fork_equals_prefix_twice_gpt_neox) { check_fork("gpt-neox-f32"); }
 
 Test(engine_invariance, kv_full_is_an_error_not_a_crash) {
     fixture f;

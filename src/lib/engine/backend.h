@@ -36,7 +36,8 @@ extern const tte_backend tte_backend_cpu;
 /* The CUDA plug-in (cuda.cu, libtte-cuda.so) exports `tte_backend_cuda` (a tte_backend) and
  * `int tte_cuda_device_count(void)`; engine.c finds them with dlsym. */
 
-/* Rotary frequencies as transformers computes them (rope scaling applied): head_dim / 2 values. */
+/* Rotary frequencies as transformers computes them (rope scaling applied): rotary_dim / 2 values
+ * (rotary_dim is head_dim except for GPT-NeoX's partial rotary). */
 void tte_rope_frequencies(const tte_config *c, float *inv_freq);
 
 #endif

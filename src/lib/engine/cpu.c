@@ -19,12 +19,15 @@ struct tte_backend_state {
     int page_tokens;
     size_t page_floats; /* floats per page: n_layers * 2 * n_kv_heads * page_tokens * head_dim */
     float *kv;          /* n_pages pages */
-    float *inv_freq;    /* head_dim / 2 rotary frequencies, rope scaling applied */
-    /* Small vectors converted to f32 once (norm weights, biases): (n_layers, ...) */
+    float *inv_freq;    /* rotary_dim / 2 rotary frequencies, rope scaling applied */
+    /* Small vectors converted to f32 once (norm weights, biases): (n_layers, ...); zeros for the
+     * ones an architecture does not have. */
     float *attn_norm, *mlp_norm, *final_norm, *bq, *bk, *bv, *q_norm, *k_norm;
+    float *attn_norm_b, *mlp_norm_b, *final_norm_b, *bqkv, *bo, *b_up, *b_down; /* GPT-NeoX */
     /* Activation buffers for up to `rows` tokens, grown on demand. */
     int rows;
     float *x, *h, *q, *k, *v, *att, *gate, *up;
+    float *qkv, *m2;        /* GPT-NeoX: the fused projection (3 * hidden), the MLP's input and output */
     int *row_seq, *row_pos; /* per row: batch entry and absolute position */
     float *scores;          /* per thread: attention weights, score_len each */
     int score_len;
@@ -33,7 +36,7 @@ struct tte_backend_state {
 /* Rotary frequencies as transformers computes them: theta^(-2i/d), and for rope_type "llama3" the
  * long wavelengths divided by `factor`, with a smooth blend between the two wavelength bounds. */
 void tte_rope_frequencies(const tte_config *c, float *inv_freq) {
-    int d = c->head_dim;
+    int d = c->rotary_dim;
     for (int i = 0; i < d / 2; i++) {
         double f = 1.0 / pow(c->rope_theta, (double)(2 * i) / d);
         if (c->rope_llama3) {
@@ -65,9 +68,20 @@ static float *layer_vectors(const tte_model *m, size_t offset, int n) {
 
 static void cpu_destroy(tte_backend_state *s) {
     if (!s) return;
-    float *bufs[] = {s->kv, s->inv_freq, s->attn_norm, s->mlp_norm, s->final_norm, s->bq, s->bk,
-                     s->bv, s->q_norm,   s->k_norm,    s->x,        s->h,          s->q,  s->k,
-                     s->v,  s->att,      s->gate,      s->up,       s->scores};
+    float *bufs[] = {s->kv,         s->inv_freq,
+                     s->attn_norm,  s->mlp_norm,
+                     s->final_norm, s->bq,
+                     s->bk,         s->bv,
+                     s->q_norm,     s->k_norm,
+                     s->x,          s->h,
+                     s->q,          s->k,
+                     s->v,          s->att,
+                     s->gate,       s->up,
+                     s->scores,     s->attn_norm_b,
+                     s->mlp_norm_b, s->final_norm_b,
+                     s->bqkv,       s->bo,
+                     s->b_up,       s->b_down,
+                     s->qkv,        s->m2};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
     free(s->row_seq);
     free(s->row_pos);
@@ -88,7 +102,7 @@ static tte_backend_state *cpu_create(const tte_model *m, int threads, int n_page
         (size_t)c->n_layers * 2 * (size_t)c->n_kv_heads * (size_t)page_tokens * (size_t)c->head_dim;
     /* calloc: pages come from the OS untouched, so RSS grows only with the cache actually used. */
     s->kv = calloc((size_t)n_pages, s->page_floats * sizeof(float));
-    s->inv_freq = malloc((size_t)c->head_dim / 2 * sizeof(float));
+    s->inv_freq = malloc(((size_t)c->head_dim / 2 + 1) * sizeof(float));
     if (!s->kv || !s->inv_freq) goto oom;
     tte_rope_frequencies(c, s->inv_freq);
     int H = c->hidden_size, q = c->n_heads * c->head_dim, kv = c->n_kv_heads * c->head_dim;
@@ -99,11 +113,21 @@ static tte_backend_state *cpu_create(const tte_model *m, int threads, int n_page
     s->bv = layer_vectors(m, offsetof(tte_layer_weights, bv), kv);
     s->q_norm = layer_vectors(m, offsetof(tte_layer_weights, q_norm), c->head_dim);
     s->k_norm = layer_vectors(m, offsetof(tte_layer_weights, k_norm), c->head_dim);
+    s->attn_norm_b = layer_vectors(m, offsetof(tte_layer_weights, attn_norm_b), H);
+    s->mlp_norm_b = layer_vectors(m, offsetof(tte_layer_weights, mlp_norm_b), H);
+    s->bqkv = layer_vectors(m, offsetof(tte_layer_weights, bqkv), 3 * q);
+    s->bo = layer_vectors(m, offsetof(tte_layer_weights, bo), H);
+    s->b_up = layer_vectors(m, offsetof(tte_layer_weights, b_up), c->intermediate_size);
+    s->b_down = layer_vectors(m, offsetof(tte_layer_weights, b_down), H);
     s->final_norm = malloc((size_t)H * sizeof(float));
+    s->final_norm_b = calloc((size_t)H, sizeof(float));
     if (!s->attn_norm || !s->mlp_norm || !s->bq || !s->bk || !s->bv || !s->q_norm || !s->k_norm ||
-        !s->final_norm)
+        !s->final_norm || !s->attn_norm_b || !s->mlp_norm_b || !s->bqkv || !s->bo || !s->b_up || !s->b_down ||
+        !s->final_norm_b)
         goto oom;
     tte_mat_row(&tte_model_weights(m)->final_norm, 0, s->final_norm);
+    if (tte_model_weights(m)->final_norm_b.data)
+        tte_mat_row(&tte_model_weights(m)->final_norm_b, 0, s->final_norm_b);
     return s;
 oom:
     snprintf(err, errlen, "out of memory for the CPU engine (%d KV pages)", n_pages);
@@ -137,6 +161,8 @@ static int reserve(tte_backend_state *s, int rows, int max_len) {
             grow(&s->k, r * KV) || grow(&s->v, r * KV) || grow(&s->att, r * Q) || grow(&s->gate, r * I) ||
             grow(&s->up, r * I))
             return -1;
+        int neox = c->arch == TTE_ARCH_GPT_NEOX;
+        if (grow(&s->qkv, neox ? r * 3 * Q : 1) || grow(&s->m2, neox ? r * H : 1)) return -1;
         s->rows = rows;
     }
     if (max_len > s->score_len) {
@@ -154,7 +180,8 @@ static void rmsnorm(float *out, const float *x, const float *weight, int n, doub
     for (int i = 0; i < n; i++) out[i] = weight[i] * (x[i] * scale);
 }
 
-/* Rotates pairs (i, i + d/2) of one head by pos * inv_freq[i] (transformers' rotate_half layout). */
+/* Rotates pairs (i, i + d/2) of one head's first D dims by pos * inv_freq[i] (transformers'
+ * rotate_half layout; D is rotary_dim, and dims from D on are left as they are). */
 static void rope(float *v, int d, int pos, const float *inv_freq) {
     for (int i = 0; i < d / 2; i++) {
         double a = (double)pos * inv_freq[i];
@@ -238,12 +265,12 @@ static void qkv_rows(void *arg, int t0, int t1, int worker) {
         int pos = s->row_pos[t];
         for (int h = 0; h < c->n_heads; h++) {
             if (c->qk_norm) rmsnorm(q + h * d, q + h * d, s->q_norm + (size_t)l * d, d, c->rms_norm_eps);
-            rope(q + h * d, d, pos, s->inv_freq);
+            rope(q + h * d, c->rotary_dim, pos, s->inv_freq);
         }
         const int32_t *pages = j->seqs[s->row_seq[t]].pages;
         for (int g = 0; g < c->n_kv_heads; g++) {
             if (c->qk_norm) rmsnorm(k + g * d, k + g * d, s->k_norm + (size_t)l * d, d, c->rms_norm_eps);
-            rope(k + g * d, d, pos, s->inv_freq);
+            rope(k + g * d, c->rotary_dim, pos, s->inv_freq);
             memcpy(kv_slot(s, pages, l, 0, g, pos), k + g * d, (size_t)d * sizeof(float));
             memcpy(kv_slot(s, pages, l, 1, g, pos), v + g * d, (size_t)d * sizeof(float));
         }
@@ -299,6 +326,101 @@ static void mlp_block(tte_backend_state *s, int l, int T) {
     for (size_t i = 0; i < (size_t)T * H; i++) s->x[i] += s->h[i];
 }
 
+/* ---- GPT-NeoX (Pythia): LayerNorm, the fused per-head [q, k, v] projection, partial RoPE, biases,
+ * the GELU MLP and the parallel residual (model.h). */
+
+/* out = (x - mean) / sqrt(var + eps) * weight + bias over N values (mean and variance in double,
+ * two passes, as one reduction each). */
+static void layernorm(float *out, const float *x, const float *weight, const float *bias, int n, double eps) {
+    double sum = 0, ss = 0;
+    for (int i = 0; i < n; i++) sum += x[i];
+    double mean = sum / n;
+    for (int i = 0; i < n; i++) ss += (x[i] - mean) * (x[i] - mean);
+    float scale = (float)(1.0 / sqrt(ss / n + eps)), mu = (float)mean;
+    for (int i = 0; i < n; i++) out[i] = (x[i] - mu) * scale * weight[i] + bias[i];
+}
+
+/* The exact (erf) GELU of transformers' "gelu". */
+static float gelu(float x) { return 0.5f * x * (1.0f + erff(x * (float)M_SQRT1_2)); }
+
+/* What the parallel loops of a GPT-NeoX layer share. */
+typedef struct {
+    tte_backend_state *s;
+    const tte_fwd_seq *seqs;
+    int layer;
+    const float *in, *w, *b; /* neox_norm_rows: out = ln(in) * w + b */
+    float *out;
+} neox_job;
+
+static void neox_norm_rows(void *arg, int t0, int t1, int worker) {
+    const neox_job *j = arg;
+    int H = j->s->c->hidden_size;
+    for (int t = t0; t < t1; t++)
+        layernorm(j->out + (size_t)t * H, j->in + (size_t)t * H, j->w, j->b, H, j->s->c->layer_norm_eps);
+}
+
+/* Per row: the fused projection plus its bias, split per head into q (kept for attention) and k, v
+ * (straight into the cache), RoPE over the first rotary_dim dims of q and k. */
+static void neox_qkv_rows(void *arg, int t0, int t1, int worker) {
+    const neox_job *j = arg;
+    tte_backend_state *s = j->s;
+    const tte_config *c = s->c;
+    int l = j->layer, d = c->head_dim, H = c->hidden_size;
+    for (int t = t0; t < t1; t++) {
+        int pos = s->row_pos[t];
+        const int32_t *pages = j->seqs[s->row_seq[t]].pages;
+        for (int h = 0; h < c->n_heads; h++) {
+            const float *f = s->qkv + (size_t)t * 3 * H + (size_t)h * 3 * d,
+                        *b = s->bqkv + (size_t)l * 3 * H + (size_t)h * 3 * d;
+            float *q = s->q + (size_t)t * H + (size_t)h * d, *k = kv_slot(s, pages, l, 0, h, pos),
+                  *v = kv_slot(s, pages, l, 1, h, pos);
+            for (int i = 0; i < d; i++) {
+                q[i] = f[i] + b[i];
+                k[i] = f[d + i] + b[d + i];
+                v[i] = f[2 * d + i] + b[2 * d + i];
+            }
+            rope(q, c->rotary_dim, pos, s->inv_freq);
+            rope(k, c->rotary_dim, pos, s->inv_freq);
+        }
+    }
+}
+
+/* gate = gelu(gate + b_up) over rows [t0, t1). */
+static void neox_gelu_rows(void *arg, int t0, int t1, int worker) {
+    const neox_job *j = arg;
+    int I = j->s->c->intermediate_size;
+    const float *b = j->s->b_up + (size_t)j->layer * I;
+    for (int t = t0; t < t1; t++) {
+        float *g = j->s->gate + (size_t)t * I;
+        for (int i = 0; i < I; i++) g[i] = gelu(g[i] + b[i]);
+    }
+}
+
+static void neox_layer(tte_backend_state *s, const tte_fwd_seq *seqs, int l, int T) {
+    const tte_config *c = s->c;
+    const tte_layer_weights *L = &tte_model_weights(s->m)->layers[l];
+    size_t H = (size_t)c->hidden_size, n = (size_t)T * H;
+    neox_job j = {s, seqs, l, s->x, s->attn_norm + l * H, s->attn_norm_b + l * H, s->h};
+    tte_pool_for(s->pool, T, neox_norm_rows, &j);
+    tte_cpu_matmul(s->qkv, s->h, T, &L->wqkv, s->pool);
+    tte_pool_for(s->pool, T, neox_qkv_rows, &j);
+    layer_job a = {s, seqs, l, NULL};
+    tte_pool_for(s->pool, T * c->n_heads, attend_pairs, &a);
+    tte_cpu_matmul(s->h, s->att, T, &L->wo, s->pool);
+    const float *bo = s->bo + l * H, *b_down = s->b_down + l * H;
+    for (size_t i = 0; i < n; i++) s->h[i] += bo[i % H];
+    if (!c->parallel_residual)
+        for (size_t i = 0; i < n; i++) s->x[i] += s->h[i];
+    /* The MLP reads x before the attention output is added (parallel) or after (sequential). */
+    j = (neox_job){s, seqs, l, s->x, s->mlp_norm + l * H, s->mlp_norm_b + l * H, s->m2};
+    tte_pool_for(s->pool, T, neox_norm_rows, &j);
+    tte_cpu_matmul(s->gate, s->m2, T, &L->w_up, s->pool);
+    tte_pool_for(s->pool, T, neox_gelu_rows, &j);
+    tte_cpu_matmul(s->m2, s->gate, T, &L->w_down, s->pool);
+    for (size_t i = 0; i < n; i++)
+        s->x[i] += c->parallel_residual ? (s->m2[i] + b_down[i % H]) + s->h[i] : s->m2[i] + b_down[i % H];
+}
+
 static int cpu_forward(tte_backend_state *s, const tte_fwd_seq *seqs, int n, int all_logits, float *logits,
                        char *err, size_t errlen) {
     const tte_config *c = s->c;
@@ -320,8 +442,12 @@ static int cpu_forward(tte_backend_state *s, const tte_fwd_seq *seqs, int n, int
         }
     char where[64];
     for (int l = 0; l < c->n_layers; l++) {
-        attention_block(s, seqs, l, T);
-        mlp_block(s, l, T);
+        if (c->arch == TTE_ARCH_GPT_NEOX)
+            neox_layer(s, seqs, l, T);
+        else {
+            attention_block(s, seqs, l, T);
+            mlp_block(s, l, T);
+        }
         int bad = first_nonfinite(s->x, T, H);
         if (bad >= 0) {
             snprintf(where, sizeof where, "after layer %d", l);
@@ -334,7 +460,12 @@ static int cpu_forward(tte_backend_state *s, const tte_fwd_seq *seqs, int n, int
         for (int j = all_logits ? 0 : seqs[i].n_new - 1; j < seqs[i].n_new; j++, out++) {
             s->row_seq[out] = i; /* rows below t are already consumed: safe to reuse for the report */
             s->row_pos[out] = seqs[i].start + j;
-            rmsnorm(s->h + (size_t)out * H, s->x + (size_t)(t + j) * H, s->final_norm, H, c->rms_norm_eps);
+            if (c->arch == TTE_ARCH_GPT_NEOX)
+                layernorm(s->h + (size_t)out * H, s->x + (size_t)(t + j) * H, s->final_norm, s->final_norm_b,
+                          H, c->layer_norm_eps);
+            else
+                rmsnorm(s->h + (size_t)out * H, s->x + (size_t)(t + j) * H, s->final_norm, H,
+                        c->rms_norm_eps);
         }
     tte_cpu_matmul(logits, s->h, out, &w->lm_head, s->pool);
     int bad = first_nonfinite(logits, out, c->vocab_size);

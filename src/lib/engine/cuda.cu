@@ -371,6 +371,11 @@ static int cuda_setup(tte_backend_state *s, const tte_model *m, int n_pages, cha
 static tte_backend_state *cuda_create(const tte_model *m, int threads, int n_pages, int page_tokens, char *err,
                                       size_t errlen) {
     (void)threads; /* the GPU does not use CPU threads */
+    if (tte_model_config(m)->arch == TTE_ARCH_GPT_NEOX) {
+        snprintf(err, errlen, "%s: the CUDA engine does not run GPTNeoXForCausalLM yet (use --device cpu)",
+                 tte_model_dir(m));
+        return NULL;
+    }
     if (tte_model_config(m)->head_dim > 8 * WARP) {
         snprintf(err, errlen, "the CUDA engine handles head_dim up to %d, the model has %d", 8 * WARP,
                  tte_model_config(m)->head_dim);

@@ -74,6 +74,35 @@ static int bind_layer(tte_model *m, int l, char *err, size_t errlen) {
     return 0;
 }
 
+/* transformers' GPTNeoXForCausalLM tensor names. */
+static int bind_neox_layer(tte_model *m, int l, char *err, size_t errlen) {
+    const tte_config *c = &m->config;
+    tte_layer_weights *L = &m->w.layers[l];
+    int H = c->hidden_size, I = c->intermediate_size;
+    char n[160];
+#define BIND(field, suffix, rows, cols)                                                                      \
+    do {                                                                                                     \
+        snprintf(n, sizeof n, "gpt_neox.layers.%d.%s", l, suffix);                                           \
+        if (bind(m, n, rows, cols, &L->field, err, errlen)) return -1;                                       \
+    } while (0)
+    BIND(attn_norm, "input_layernorm.weight", 0, H);
+    BIND(attn_norm_b, "input_layernorm.bias", 0, H);
+    BIND(wqkv, "attention.query_key_value.weight", 3 * H, H);
+    BIND(wo, "attention.dense.weight", H, H);
+    if (c->qkv_bias) {
+        BIND(bqkv, "attention.query_key_value.bias", 0, 3 * H);
+        BIND(bo, "attention.dense.bias", 0, H);
+    }
+    BIND(mlp_norm, "post_attention_layernorm.weight", 0, H);
+    BIND(mlp_norm_b, "post_attention_layernorm.bias", 0, H);
+    BIND(w_up, "mlp.dense_h_to_4h.weight", I, H);
+    BIND(b_up, "mlp.dense_h_to_4h.bias", 0, I);
+    BIND(w_down, "mlp.dense_4h_to_h.weight", H, I);
+    BIND(b_down, "mlp.dense_4h_to_h.bias", 0, H);
+#undef BIND
+    return 0;
+}
+
 static void compute_hash(tte_model *m) {
     XXH3_state_t *h = XXH3_createState();
     XXH3_128bits_reset(h);
@@ -104,14 +133,22 @@ tte_model *tte_model_load(const char *dir, char *err, size_t errlen) {
     if (rc == 0 && !(m->st = tte_st_open_dir(dir, err, errlen))) rc = -1;
     if (rc == 0 && !(m->w.layers = calloc((size_t)c->n_layers, sizeof *m->w.layers)))
         rc = tte_fail(err, errlen, "out of memory");
+    int neox = c->arch == TTE_ARCH_GPT_NEOX;
     if (rc == 0)
-        rc = bind(m, "model.embed_tokens.weight", c->vocab_size, c->hidden_size, &m->w.embed, err, errlen);
-    for (int l = 0; rc == 0 && l < c->n_layers; l++) rc = bind_layer(m, l, err, errlen);
-    if (rc == 0) rc = bind(m, "model.norm.weight", 0, c->hidden_size, &m->w.final_norm, err, errlen);
+        rc = bind(m, neox ? "gpt_neox.embed_in.weight" : "model.embed_tokens.weight", c->vocab_size,
+                  c->hidden_size, &m->w.embed, err, errlen);
+    for (int l = 0; rc == 0 && l < c->n_layers; l++)
+        rc = neox ? bind_neox_layer(m, l, err, errlen) : bind_layer(m, l, err, errlen);
+    if (rc == 0)
+        rc = bind(m, neox ? "gpt_neox.final_layer_norm.weight" : "model.norm.weight", 0, c->hidden_size,
+                  &m->w.final_norm, err, errlen);
+    if (rc == 0 && neox)
+        rc = bind(m, "gpt_neox.final_layer_norm.bias", 0, c->hidden_size, &m->w.final_norm_b, err, errlen);
     if (rc == 0 && c->tie_word_embeddings)
         m->w.lm_head = m->w.embed;
     else if (rc == 0)
-        rc = bind(m, "lm_head.weight", c->vocab_size, c->hidden_size, &m->w.lm_head, err, errlen);
+        rc = bind(m, neox ? "embed_out.weight" : "lm_head.weight", c->vocab_size, c->hidden_size,
+                  &m->w.lm_head, err, errlen);
     if (rc != 0) {
         tte_model_free(m);
         return NULL;
@@ -139,13 +176,14 @@ static size_t mat_bytes(const tte_mat *w) {
 }
 
 size_t tte_model_bytes_per_token(const tte_model *m) {
-    size_t n = mat_bytes(&m->w.final_norm) + mat_bytes(&m->w.lm_head);
+    size_t n = mat_bytes(&m->w.final_norm) + mat_bytes(&m->w.final_norm_b) + mat_bytes(&m->w.lm_head);
     n += (size_t)m->w.embed.cols * tte_dtype_size(m->w.embed.dtype);
     for (int l = 0; l < m->config.n_layers; l++) {
         const tte_layer_weights *L = &m->w.layers[l];
-        const tte_mat *all[] = {&L->attn_norm, &L->wq,     &L->wk,     &L->wv,     &L->bq,
-                                &L->bk,        &L->bv,     &L->q_norm, &L->k_norm, &L->wo,
-                                &L->mlp_norm,  &L->w_gate, &L->w_up,   &L->w_down};
+        const tte_mat *all[] = {
+            &L->attn_norm,   &L->wq,         &L->wk,   &L->wv,       &L->bq,     &L->bk,   &L->bv,
+            &L->q_norm,      &L->k_norm,     &L->wo,   &L->mlp_norm, &L->w_gate, &L->w_up, &L->w_down,
+            &L->attn_norm_b, &L->mlp_norm_b, &L->wqkv, &L->bqkv,     &L->bo,     &L->b_up, &L->b_down};
         for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) n += mat_bytes(all[i]);
     }
     return n;

@@ -10,6 +10,15 @@
  *               x = x + a Wo^T
  *               h = rmsnorm(x) * mlp_norm;  x = x + (silu(h Wg^T) * (h Wu^T)) Wd^T
  *   logits = (rmsnorm(x) * final_norm) lm_head^T
+ * and transformers' GPT-NeoX (Pythia; modeling_gpt_neox.py), with LayerNorm ln(x) = (x - mean) /
+ * sqrt(var + eps) * w + b:
+ *   x = embed_in[token]
+ *   per layer:  qkv = ln1(x) Wqkv^T + bqkv, per head h the rows [3h d, 3h d + d) are q, then k, then v
+ *               q, k = rope over their first rotary_dim dims (rotate-half within those), the rest as is
+ *               a = softmax(q k^T / sqrt(d)) v Wo^T + bo  (attention.dense)
+ *               mlp(y) = gelu(y W1^T + b1) W2^T + b2      (dense_h_to_4h, dense_4h_to_h; erf GELU)
+ *               x = x + a + mlp(ln2(x))  (use_parallel_residual), else x = x + a; x = x + mlp(ln2(x))
+ *   logits = ln_final(x) embed_out^T
  * Matrices are stored as PyTorch nn.Linear weights: (out_features, in_features), row-major. */
 #ifndef TTE_MODEL_H
 #define TTE_MODEL_H
@@ -28,7 +37,7 @@ typedef struct {
 } tte_mat;
 
 typedef struct {
-    tte_mat attn_norm;      /* (1, hidden) input_layernorm */
+    tte_mat attn_norm;      /* (1, hidden) input_layernorm (.weight for GPT-NeoX) */
     tte_mat wq;             /* (n_heads * head_dim, hidden) */
     tte_mat wk;             /* (n_kv_heads * head_dim, hidden) */
     tte_mat wv;             /* (n_kv_heads * head_dim, hidden) */
@@ -39,12 +48,20 @@ typedef struct {
     tte_mat w_gate;         /* (intermediate, hidden) */
     tte_mat w_up;           /* (intermediate, hidden) */
     tte_mat w_down;         /* (hidden, intermediate) */
+    /* GPT-NeoX only (data NULL otherwise; it uses attn_norm, mlp_norm, wo, w_up = dense_h_to_4h and
+     * w_down = dense_4h_to_h of the above, and none of wq, wk, wv, w_gate): */
+    tte_mat attn_norm_b, mlp_norm_b; /* (1, hidden) LayerNorm biases */
+    tte_mat wqkv;                    /* (3 * hidden, hidden) attention.query_key_value, per head [q, k, v] */
+    tte_mat bqkv;                    /* (1, 3 * hidden); data NULL when attention_bias is false */
+    tte_mat bo;                      /* (1, hidden) attention.dense.bias; NULL without attention_bias */
+    tte_mat b_up, b_down;            /* (1, intermediate), (1, hidden) MLP biases */
 } tte_layer_weights;
 
 typedef struct {
     tte_mat embed;             /* (vocab, hidden) model.embed_tokens */
     tte_layer_weights *layers; /* n_layers */
-    tte_mat final_norm;        /* (1, hidden) model.norm */
+    tte_mat final_norm;        /* (1, hidden) model.norm (GPT-NeoX: final_layer_norm.weight) */
+    tte_mat final_norm_b;      /* (1, hidden) final_layer_norm.bias, GPT-NeoX only */
     tte_mat lm_head;           /* (vocab, hidden); the embed matrix when tie_word_embeddings */
 } tte_weights;
 

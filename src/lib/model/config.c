@@ -105,6 +105,77 @@ static int parse_rope_scaling(json_t *o, const char *name, tte_config *c, char *
     return 0;
 }
 
+/* A number that must be present: KEY of O, or of the object SUB of O (NULL: none) when O lacks it. */
+static int need_num(json_t *o, const char *name, const char *key, json_t *sub, const char *sub_key,
+                    double *out, char *err, size_t errlen) {
+    json_t *v = json_object_get(o, key);
+    if ((!v || json_is_null(v)) && json_is_object(sub) && json_object_get(sub, sub_key))
+        return get_num(sub, name, sub_key, 0, out, err, errlen);
+    if (!v || json_is_null(v)) return tte_fail(err, errlen, "%s: missing key '%s'", name, key);
+    return get_num(o, name, key, 0, out, err, errlen);
+}
+
+/* GPTNeoXForCausalLM (configuration_gpt_neox.py). The keys that change the arithmetic are required
+ * (layer_norm_eps, rotary_pct, use_parallel_residual), as every Pythia config states them; newer
+ * transformers write rotary_pct and rotary_emb_base as rope_parameters' partial_rotary_factor and
+ * rope_theta, which are read when the old keys are absent. */
+static int parse_gpt_neox(json_t *o, const char *name, tte_config *c, char *err, size_t errlen) {
+    if (get_int(o, name, "vocab_size", -1, &c->vocab_size, err, errlen) ||
+        get_int(o, name, "hidden_size", -1, &c->hidden_size, err, errlen) ||
+        get_int(o, name, "intermediate_size", -1, &c->intermediate_size, err, errlen) ||
+        get_int(o, name, "num_hidden_layers", -1, &c->n_layers, err, errlen) ||
+        get_int(o, name, "num_attention_heads", -1, &c->n_heads, err, errlen) ||
+        get_int(o, name, "max_position_embeddings", -1, &c->max_position_embeddings, err, errlen))
+        return -1;
+    if (c->hidden_size % c->n_heads != 0)
+        return tte_fail(err, errlen, "%s: hidden_size %d is not a multiple of num_attention_heads %d", name,
+                        c->hidden_size, c->n_heads);
+    c->n_kv_heads = c->n_heads;
+    c->head_dim = c->hidden_size / c->n_heads;
+    if (c->head_dim % 2 != 0)
+        return tte_fail(err, errlen, "%s: the head size %d (hidden_size / num_attention_heads) must be even",
+                        name, c->head_dim);
+    json_t *rp = json_object_get(o, "rope_parameters");
+    double pct = 0;
+    if (need_num(o, name, "layer_norm_eps", NULL, NULL, &c->layer_norm_eps, err, errlen) ||
+        need_num(o, name, "rotary_pct", rp, "partial_rotary_factor", &pct, err, errlen))
+        return -1;
+    if (pct > 1) return tte_fail(err, errlen, "%s: 'rotary_pct' must be in [0, 1]", name);
+    c->rotary_dim = (int)(c->head_dim * pct); /* transformers: int(head_size * rotary_pct) */
+    if (c->rotary_dim % 2 != 0)
+        return tte_fail(err, errlen,
+                        "%s: 'rotary_pct' %g gives %d rotary dims of the head size %d: must be even", name,
+                        pct, c->rotary_dim, c->head_dim);
+    json_t *base = json_object_get(o, "rotary_emb_base");
+    if (base && !json_is_null(base)) {
+        if (get_num(o, name, "rotary_emb_base", 10000.0, &c->rope_theta, err, errlen)) return -1;
+    } else if (json_is_object(rp) && json_object_get(rp, "rope_theta")) {
+        if (get_num(rp, name, "rope_theta", 10000.0, &c->rope_theta, err, errlen)) return -1;
+    } else
+        c->rope_theta = 10000.0;
+    if (c->rope_theta <= 0) return tte_fail(err, errlen, "%s: 'rotary_emb_base' must be positive", name);
+    json_t *par = json_object_get(o, "use_parallel_residual");
+    if (!par || json_is_null(par))
+        return tte_fail(err, errlen, "%s: missing key 'use_parallel_residual'", name);
+    if (get_bool(o, name, "use_parallel_residual", 1, &c->parallel_residual, err, errlen) ||
+        get_bool(o, name, "attention_bias", 1, &c->qkv_bias, err, errlen) ||
+        get_bool(o, name, "tie_word_embeddings", 0, &c->tie_word_embeddings, err, errlen))
+        return -1;
+    json_t *act = json_object_get(o, "hidden_act");
+    if (act && (!json_is_string(act) || strcmp(json_string_value(act), "gelu") != 0))
+        return tte_fail(err, errlen, "%s: hidden_act must be 'gelu' (the exact erf GELU)", name);
+    json_t *rs = json_object_get(o, "rope_scaling");
+    const char *rs_type = json_string_value(json_object_get(rs, "rope_type"));
+    if (!rs_type) rs_type = json_string_value(json_object_get(rs, "type"));
+    if (rs && !json_is_null(rs) && !(rs_type && strcmp(rs_type, "default") == 0))
+        return tte_fail(err, errlen, "%s: rope_scaling is not supported for GPTNeoXForCausalLM", name);
+    rs_type = json_string_value(json_object_get(rp, "rope_type"));
+    if (rs_type && strcmp(rs_type, "default") != 0)
+        return tte_fail(err, errlen, "%s: rope_parameters type '%s' is not supported (only default)", name,
+                        rs_type);
+    return 0;
+}
+
 static int parse_obj(json_t *o, const char *name, tte_config *c, char *err, size_t errlen) {
     json_t *archs = json_object_get(o, "architectures");
     const char *arch = json_string_value(json_array_get(archs, 0));
@@ -114,7 +185,8 @@ static int parse_obj(json_t *o, const char *name, tte_config *c, char *err, size
         tte_arch arch;
     } known[] = {{"Qwen2ForCausalLM", TTE_ARCH_QWEN2},
                  {"Qwen3ForCausalLM", TTE_ARCH_QWEN3},
-                 {"LlamaForCausalLM", TTE_ARCH_LLAMA}};
+                 {"LlamaForCausalLM", TTE_ARCH_LLAMA},
+                 {"GPTNeoXForCausalLM", TTE_ARCH_GPT_NEOX}};
     c->arch_name = NULL;
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         if (strcmp(arch, known[i].name) == 0) {
@@ -122,8 +194,16 @@ static int parse_obj(json_t *o, const char *name, tte_config *c, char *err, size
             c->arch_name = known[i].name;
         }
     if (!c->arch_name)
-        return tte_fail(err, errlen, "%s: architecture '%s' is not supported (Qwen2, Qwen3, Llama)", name,
-                        arch);
+        return tte_fail(err, errlen, "%s: architecture '%s' is not supported (Qwen2, Qwen3, Llama, GPTNeoX)",
+                        name, arch);
+    c->n_eos = 0;
+    c->bos = -1;
+    c->do_sample = 1;
+    c->temperature = 1.0;
+    c->top_p = 1.0;
+    c->top_k = 0;
+    if (c->arch == TTE_ARCH_GPT_NEOX)
+        return parse_gpt_neox(o, name, c, err, errlen) ? -1 : get_eos(o, name, c, err, errlen);
 
     if (get_int(o, name, "vocab_size", -1, &c->vocab_size, err, errlen) ||
         get_int(o, name, "hidden_size", -1, &c->hidden_size, err, errlen) ||
@@ -168,13 +248,8 @@ static int parse_obj(json_t *o, const char *name, tte_config *c, char *err, size
     c->qk_norm = c->arch == TTE_ARCH_QWEN3;
     c->rope_llama3 = 0;
     if (parse_rope_scaling(o, name, c, err, errlen)) return -1;
-
-    c->n_eos = 0;
-    c->bos = -1;
-    c->do_sample = 1;
-    c->temperature = 1.0;
-    c->top_p = 1.0;
-    c->top_k = 0;
+    c->rotary_dim = c->head_dim;
+    c->parallel_residual = 0;
     return get_eos(o, name, c, err, errlen);
 }
 

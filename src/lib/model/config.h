@@ -6,6 +6,9 @@
  *   Qwen3ForCausalLM  RMSNorm over each head of q and k (q_norm, k_norm) before RoPE, no biases,
  *                     head_dim given explicitly (q width may differ from hidden_size)
  *   LlamaForCausalLM  no biases; rope_scaling type "llama3" supported
+ *   GPTNeoXForCausalLM (Pythia) LayerNorm with biases, a fused query_key_value projection laid out
+ *                     per head as [q, k, v], RoPE on the first rotary_pct of each head's dims, biases
+ *                     on every projection, a GELU MLP, the parallel residual (use_parallel_residual)
  * Anything else, or a feature these do not have (sliding window, other rope scalings, attention
  * biases on Llama), is an error naming it. */
 #ifndef TTE_CONFIG_H
@@ -15,7 +18,7 @@
 
 #include <stddef.h>
 
-typedef enum { TTE_ARCH_QWEN2, TTE_ARCH_QWEN3, TTE_ARCH_LLAMA } tte_arch;
+typedef enum { TTE_ARCH_QWEN2, TTE_ARCH_QWEN3, TTE_ARCH_LLAMA, TTE_ARCH_GPT_NEOX } tte_arch;
 
 enum { TTE_MAX_EOS = 8 };
 
@@ -24,16 +27,20 @@ typedef struct {
     const char *arch_name; /* "Qwen2ForCausalLM", static */
     int vocab_size;        /* rows of embed_tokens and lm_head */
     int hidden_size;       /* width of the residual stream */
-    int intermediate_size; /* width of the SwiGLU MLP */
+    int intermediate_size; /* width of the SwiGLU (GPT-NeoX: GELU) MLP */
     int n_layers;          /* num_hidden_layers */
     int n_heads;           /* num_attention_heads (query heads) */
     int n_kv_heads;        /* num_key_value_heads; query head h uses kv head h / (n_heads / n_kv_heads) */
     int head_dim;          /* config head_dim, else hidden_size / n_heads */
     int max_position_embeddings;
-    double rms_norm_eps;
-    double rope_theta;
+    double rms_norm_eps;     /* RMSNorm (Qwen2, Qwen3, Llama) */
+    double layer_norm_eps;   /* LayerNorm (GPT-NeoX) */
+    double rope_theta;       /* GPT-NeoX: rotary_emb_base */
+    int rotary_dim;          /* the leading dims of each head that RoPE rotates (even): head_dim, or
+                                int(head_dim * rotary_pct) for GPT-NeoX; the rest pass through */
+    int parallel_residual;   /* GPT-NeoX use_parallel_residual: x + attn(ln1(x)) + mlp(ln2(x)) */
     int tie_word_embeddings; /* lm_head is embed_tokens */
-    int qkv_bias;            /* Qwen2 */
+    int qkv_bias;            /* Qwen2; GPT-NeoX attention_bias (query_key_value and dense) */
     int qk_norm;             /* Qwen3 */
     /* rope_scaling {"rope_type": "llama3", ...}; rope_llama3 = 0 means plain RoPE. */
     int rope_llama3;
