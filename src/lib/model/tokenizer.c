@@ -293,6 +293,29 @@ static int load_normalizer(load_ctx *c, tte_tokenizer *t, json_t *n) {
     return fail(c, "normalizer \"%s\" is not supported (only NFC)", type ? type : "?");
 }
 
+/* Compiles a pre-tokenizer pattern (LITERAL: a String pattern) into a new step. */
+static int add_step(load_ctx *c, tte_tokenizer *t, const char *where, const char *pattern, size_t len,
+                    int literal, int add_prefix_space) {
+    pcre2_code *code = NULL;
+    if (pattern) {
+        int errcode;
+        PCRE2_SIZE erroffset;
+        uint32_t options = PCRE2_UTF | PCRE2_UCP | (literal ? PCRE2_LITERAL : 0);
+        code = pcre2_compile((PCRE2_SPTR)pattern, len, options, &errcode, &erroffset, NULL);
+        if (!code) {
+            if (errcode == PCRE2_ERROR_HEAP_FAILED) tte_die("out of memory");
+            PCRE2_UCHAR msg[256];
+            pcre2_get_error_message(errcode, msg, sizeof msg);
+            return fail(c, "%s: pattern does not compile at offset %zu: %s", where, (size_t)erroffset,
+                        (char *)msg);
+        }
+        pcre2_jit_compile(code, PCRE2_JIT_COMPLETE); /* without JIT (not built in), pcre2_match interprets */
+    }
+    TTE_GROW(t->steps, t->steps_cap, t->n_steps + 1);
+    t->steps[t->n_steps++] = (tte_pretok_step){code, add_prefix_space};
+    return 0;
+}
+
 static int add_split(load_ctx *c, tte_tokenizer *t, json_t *split) {
     json_t *pattern = json_object_get(split, "pattern"), *behavior = json_object_get(split, "behavior");
     json_t *regex = json_object_get(pattern, "Regex"), *literal = json_object_get(pattern, "String");
@@ -303,21 +326,33 @@ static int add_split(load_ctx *c, tte_tokenizer *t, json_t *split) {
                     json_is_string(behavior) ? json_string_value(behavior) : "?");
     if (require_unset(c, split, "invert", "pre_tokenizer Split")) return -1;
     json_t *text = regex ? regex : literal;
-    int errcode;
-    PCRE2_SIZE erroffset;
-    uint32_t options = PCRE2_UTF | PCRE2_UCP | (regex ? 0 : PCRE2_LITERAL);
-    pcre2_code *code = pcre2_compile((PCRE2_SPTR)json_string_value(text), json_string_length(text), options,
-                                     &errcode, &erroffset, NULL);
-    if (!code) {
-        PCRE2_UCHAR msg[256];
-        pcre2_get_error_message(errcode, msg, sizeof msg);
-        return fail(c, "pre_tokenizer Split: pattern does not compile at offset %zu: %s", (size_t)erroffset,
-                    (char *)msg);
+    return add_step(c, t, "pre_tokenizer Split", json_string_value(text), json_string_length(text), !regex,
+                    0);
+}
+
+/* A boolean field of ByteLevel: absent is DEFAULT, as in tokenizers. */
+static int byte_level_flag(load_ctx *c, json_t *p, const char *field, int def, int *out) {
+    json_t *v = json_object_get(p, field);
+    if (!v) {
+        *out = def;
+        return 0;
     }
-    pcre2_jit_compile(code, PCRE2_JIT_COMPLETE); /* without JIT (not built in), pcre2_match interprets */
-    TTE_GROW(t->splits, t->splits_cap, t->n_splits + 1);
-    t->splits[t->n_splits++] = code;
+    if (!json_is_boolean(v)) return fail(c, "pre_tokenizer ByteLevel: %s is not true or false", field);
+    *out = json_is_true(v);
     return 0;
+}
+
+/* ByteLevel: with add_prefix_space a piece that does not start with a space gets one; with use_regex
+ * (tokenizers' default when the field is absent, as in GPT-2's and Pythia's files) every piece is
+ * split by GPT-2's pattern. The byte-to-alphabet mapping itself is built into the vocabulary. */
+static int add_byte_level(load_ctx *c, tte_tokenizer *t, json_t *p) {
+    int prefix = 0, regex = 1;
+    if (byte_level_flag(c, p, "add_prefix_space", 0, &prefix) != 0 ||
+        byte_level_flag(c, p, "use_regex", 1, &regex) != 0)
+        return -1;
+    if (!prefix && !regex) return 0;
+    const char *pattern = regex ? TTE_GPT2_PATTERN : NULL;
+    return add_step(c, t, "pre_tokenizer ByteLevel", pattern, pattern ? strlen(pattern) : 0, 0, prefix);
 }
 
 static int load_pre_tokenizer(load_ctx *c, tte_tokenizer *t, json_t *p, int *byte_level) {
@@ -332,11 +367,8 @@ static int load_pre_tokenizer(load_ctx *c, tte_tokenizer *t, json_t *p, int *byt
     }
     if (strcmp(type, "Split") == 0) return add_split(c, t, p);
     if (strcmp(type, "ByteLevel") == 0) {
-        if (require_unset(c, p, "add_prefix_space", "pre_tokenizer ByteLevel") ||
-            require_unset(c, p, "use_regex", "pre_tokenizer ByteLevel"))
-            return -1;
         *byte_level = 1;
-        return 0;
+        return add_byte_level(c, t, p);
     }
     return fail(c, "pre_tokenizer \"%s\" is not supported (only Split, ByteLevel, Sequence)", type);
 }
@@ -493,8 +525,8 @@ void tte_tokenizer_free(tte_tokenizer *t) {
     free(t->special);
     tte_strmap_free(&t->vocab);
     tte_merges_free(&t->merges);
-    for (size_t i = 0; i < t->n_splits; i++) pcre2_code_free(t->splits[i]);
-    free(t->splits);
+    for (size_t i = 0; i < t->n_steps; i++) pcre2_code_free(t->steps[i].re);
+    free(t->steps);
     pcre2_match_data_free(t->match);
     tte_bpe_free_scratch(t);
     free(t->bos_text);

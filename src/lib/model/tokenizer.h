@@ -4,13 +4,15 @@
  * What is supported, and anything else is a load error naming the file and the field:
  *   normalizer     null or NFC (utf8proc)
  *   pre_tokenizer  Split (Isolated, a Regex run by PCRE2 with JIT, UTF and UCP), ByteLevel
- *                  (without add_prefix_space or use_regex), or a Sequence of those
+ *                  (add_prefix_space; use_regex, GPT-2's split pattern, true when absent as in
+ *                  tokenizers: GPT-2, GPT-NeoX/Pythia), or a Sequence of those
  *   model          BPE over the byte-level alphabet, merges as "a b" strings or ["a","b"] pairs,
  *                  ignore_merges, no dropout or byte_fallback
  *   added_tokens   special or not, normalized or not (no lstrip, rstrip or single_word)
  *   decoder        ByteLevel (or null)
- * The post_processor is not applied: tte encodes as tokenizers does with add_special_tokens=False,
- * which is how a rendered chat template is encoded (the template writes BOS itself).
+ * The post_processor (ByteLevel, TemplateProcessing, …) is not applied: tte encodes as tokenizers does with
+ * add_special_tokens=False, which is how a rendered chat template is encoded (the template writes BOS
+ * itself).
  *
  * Encoding: bytes that are not UTF-8 are first replaced as utf8.h describes; added tokens are
  * matched leftmost-longest on the raw text; the text between them is normalised, split by the

@@ -41,6 +41,16 @@ typedef struct {
     uint32_t first[257]; /* tokens[first[b] .. first[b + 1]) start with byte b */
 } tte_added_matcher;
 
+/* One pre-tokenizer step: a Split, or a ByteLevel that splits (use_regex: GPT-2's pattern) or adds a
+ * prefix space. Steps apply in turn, each to every piece the step before made. */
+typedef struct {
+    pcre2_code *re;       /* matches and the gaps between them are all pieces; NULL: no split */
+    int add_prefix_space; /* ByteLevel: a piece that does not start with ' ' gets one in front */
+} tte_pretok_step;
+
+/* GPT-2's split pattern, which a ByteLevel pre-tokenizer with use_regex applies. */
+#define TTE_GPT2_PATTERN "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+"
+
 /* A word cache entry's ids live in an arena; the cache stops growing at its capacity, as in
  * tokenizers, so memory stays bounded on long inputs. */
 #define TTE_WORD_CACHE_MAX 100000
@@ -66,9 +76,9 @@ struct tte_tokenizer {
     tte_added_matcher raw_added;  /* tokens with normalized=false: matched before normalising */
     tte_added_matcher norm_added; /* normalized=true: matched in each normalised stretch */
 
-    int nfc;             /* the normalizer is NFC */
-    pcre2_code **splits; /* pre-tokenizer patterns, applied in turn (Sequence of Splits) */
-    size_t n_splits, splits_cap;
+    int nfc;                /* the normalizer is NFC */
+    tte_pretok_step *steps; /* the pre-tokenizer, applied in turn (a Sequence) */
+    size_t n_steps, steps_cap;
     pcre2_match_data *match;
 
     /* tokenizer_config.json */
