@@ -7,6 +7,11 @@
 
 #include "cli.h"
 #include "grade/grade.h"
+#include "xalloc.h"
+
+static tte_grader the_grader = TTE_GRADER_MATH_VERIFY;
+
+void grade_record_set_grader(tte_grader grader) { the_grader = grader; }
 
 /* The gold answer as a string: a JSON string, or a number as some harnesses write it. Returns a
  * new string, or NULL after tte_jsonl_fail. */
@@ -63,8 +68,10 @@ static int read_choices(tte_jsonl *in, json_t *rec, const char ***out, int *n) {
 int grade_record(tte_jsonl *in, json_t *rec) {
     const char *type_name, *final, *pred, *text, **choices;
     int nchoices;
-    char *gold = gold_answer(in, rec);
-    if (!gold) return -1;
+    char *given = gold_answer(in, rec);
+    if (!given) return -1;
+    char *gold = tte_extract_gold(given, the_grader);
+    free(given);
     if (optional_string(in, rec, "answer_type", &type_name) || optional_string(in, rec, "final", &final) ||
         optional_string(in, rec, "pred", &pred) || optional_string(in, rec, "text", &text) ||
         read_choices(in, rec, &choices, &nchoices)) {
@@ -89,7 +96,12 @@ int grade_record(tte_jsonl *in, json_t *rec) {
     else if (pred && (answer = tte_extract_final(pred)))
         how = TTE_EXTRACTED_PRED;
     else if (text)
-        answer = tte_extract_text(text, &how);
+        answer = tte_extract_text_as(text, &how, the_grader);
+    /* Qwen2.5-Math reads a choice from the whole text (choice_answer_clean) */
+    if (!answer && text && type == TTE_ANSWER_CHOICE && the_grader == TTE_GRADER_QWEN) {
+        answer = tte_xstrdup(text);
+        how = TTE_EXTRACTED_FALLBACK;
+    }
     /* a choice given as the text of an option counts as its letter */
     char letter[2] = {0};
     if (answer && type == TTE_ANSWER_CHOICE &&
@@ -97,7 +109,7 @@ int grade_record(tte_jsonl *in, json_t *rec) {
         free(answer);
         answer = strdup(letter);
     }
-    int correct = answer && tte_answer_equal(gold, answer, (tte_answer_type)type);
+    int correct = answer && tte_answer_equal_as(gold, answer, (tte_answer_type)type, the_grader);
     char *canonical = answer ? tte_answer_canonical(answer, (tte_answer_type)type) : NULL;
     json_object_set_new(rec, "pred", canonical ? json_string(canonical) : json_null());
     json_object_set_new(rec, "extracted", json_string(tte_extracted_name(how)));

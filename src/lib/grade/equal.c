@@ -103,6 +103,8 @@ static int choice_letter(const char *s) {
 
 typedef struct {
     uint64_t rng;
+    tte_grader grader;
+    expr_arena *arena; /* for the structures a comparison builds (tuples from assignments) */
 } cmp;
 
 static double next_point(cmp *c) { /* xorshift64*: a fixed stream, so grades are reproducible */
@@ -112,10 +114,23 @@ static double next_point(cmp *c) { /* xorshift64*: a fixed stream, so grades are
     return 0.5 + 2.0 * (double)((c->rng * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0;
 }
 
-static int close_enough(double x, double y) {
+static int close_tol(double x, double y, double rel) {
     if (isinf(x) || isinf(y)) return x == y;
     double d = fabs(x - y);
-    return d <= 1e-9 || d <= 1e-6 * fmax(fabs(x), fabs(y));
+    return d <= 1e-9 || d <= rel * fmax(fabs(x), fabs(y));
+}
+
+static int close_enough(double x, double y) { return close_tol(x, y, 1e-6); }
+
+/* Qwen2.5-Math's numeric_equal: math.isclose with rel_tol 1e-4. */
+static int close_as(const cmp *c, double x, double y) {
+    return c->grader == TTE_GRADER_QWEN ? close_tol(x, y, 1e-4) : close_enough(x, y);
+}
+
+/* A number literal, possibly negated: what Qwen2.5-Math's parse_digits reads as a float. */
+static int plain_number(const expr *e) {
+    if (e->kind == E_NEG) e = e->a;
+    return e->kind == E_NUM;
 }
 
 /* A decimal literal written with two or more digits after the point, as a rounded value. */
@@ -151,7 +166,12 @@ static int numeric_equiv(cmp *c, const expr *a, const expr *b) {
             if (isnan(u) || isnan(w)) return 0;
             int d;
             double lit;
-            int ok = close_enough(u, w) ||
+            int ok;
+            if (c->grader == TTE_GRADER_QWEN) /* include_percentage: a/100, a and 100a */
+                ok = close_as(c, u, w) || (plain_number(a) && plain_number(b) &&
+                                           (close_as(c, u, w * 100) || close_as(c, u * 100, w)));
+            else
+                ok = close_enough(u, w) ||
                      (vs.n == 0 && rounded_literal(b, &d, &lit) && rounds_to(u, lit, d)) ||
                      (vs.n == 0 && rounded_literal(a, &d, &lit) && rounds_to(w, lit, d));
             if (!ok) return 0;
@@ -193,6 +213,8 @@ static int proportional(cmp *c, const expr *fa, const expr *fb, int positive) {
     }
     if (!valid) return 0;
     if (isnan(k)) return zeros == valid; /* identities on both sides */
+    if (c->grader == TTE_GRADER_QWEN)    /* lhs - rhs equal up to sign, not up to a factor */
+        return positive ? close_enough(k, 1) : close_enough(fabs(k), 1);
     return positive ? k > 0 : k != 0;
 }
 
@@ -252,6 +274,74 @@ static const expr *chain_interval(const expr *e, interval_store *store) {
     store->seq.open = (lo == R_LT || lo == R_GT) ? '(' : '[';
     store->seq.close = (hi == R_LT || hi == R_GT) ? ')' : ']';
     return &store->seq;
+}
+
+/* "x < 3" as (-oo, 3), "x >= 1" as [1, oo): one variable against a constant (Math-Verify reads an
+ * inequality as its set when the other answer is a set). Built in STORE. */
+static const expr *half_interval(const expr *e, interval_store *store, expr *lo_inf, expr *hi_inf) {
+    if (e->kind != E_REL || e->n != 2) return NULL;
+    expr_rel op = e->ops[0];
+    if (op != R_LT && op != R_LE && op != R_GT && op != R_GE) return NULL;
+    int name_left = name_like(e->items[0]);
+    const expr *name = e->items[name_left ? 0 : 1], *bound = e->items[name_left ? 1 : 0];
+    if (!name_like(name)) return NULL;
+    vars vs = {0};
+    vars_collect(&vs, bound);
+    if (vs.n) return NULL;
+    if (!name_left) op = op == R_LT ? R_GT : op == R_LE ? R_GE : op == R_GT ? R_LT : R_LE;
+    memset(store, 0, sizeof *store);
+    *lo_inf = (expr){.kind = E_CONST, .num = -INFINITY, .decimals = -1};
+    *hi_inf = (expr){.kind = E_CONST, .num = INFINITY, .decimals = -1};
+    store->seq.kind = E_SEQ;
+    store->seq.n = 2;
+    store->seq.items = store->items;
+    int below = op == R_LT || op == R_LE;
+    store->items[0] = below ? lo_inf : (expr *)bound;
+    store->items[1] = below ? (expr *)bound : hi_inf;
+    store->seq.open = below || op == R_GT ? '(' : '[';
+    store->seq.close = !below || op == R_LT ? ')' : ']';
+    return &store->seq;
+}
+
+static int is_assignment(const expr *e) {
+    return e->kind == E_REL && e->n == 2 && e->ops[0] == R_EQ && e->items[0]->kind == E_SYM;
+}
+
+static int by_name(const void *x, const void *y) {
+    return strcmp((*(expr *const *)x)->items[0]->name, (*(expr *const *)y)->items[0]->name);
+}
+
+/* "a=1, b=4; a=2, b=3" as the list of tuples (1,4), (2,3): a bare list of assignments whose names
+ * repeat in groups; the values of a group in the order of its names ("b=4, a=1" is (1,4)). One
+ * group is one tuple. NULL when E is not such a list. */
+static const expr *assignment_tuples(cmp *c, const expr *e) {
+    if (e->kind != E_SEQ || e->open || e->n < 2) return NULL;
+    for (int k = 0; k < e->n; k++)
+        if (!is_assignment(e->items[k])) return NULL;
+    int group = 1;
+    while (group < e->n && strcmp(e->items[group]->items[0]->name, e->items[0]->items[0]->name) != 0) group++;
+    if (group < 2 || e->n % group) return NULL;
+    int groups = e->n / group;
+    expr **sorted = expr_items(c->arena, e->n);
+    memcpy(sorted, e->items, (size_t)e->n * sizeof *sorted);
+    for (int g = 0; g < groups; g++) {
+        qsort(sorted + g * group, (size_t)group, sizeof *sorted, by_name);
+        for (int k = 0; k < group; k++)
+            if (strcmp(sorted[g * group + k]->items[0]->name, sorted[k]->items[0]->name) != 0) return NULL;
+    }
+    expr *list = expr_new(c->arena, E_SEQ);
+    list->n = groups;
+    list->items = expr_items(c->arena, groups);
+    for (int g = 0; g < groups; g++) {
+        expr *t = expr_new(c->arena, E_SEQ);
+        t->open = '(';
+        t->close = ')';
+        t->n = group;
+        t->items = expr_items(c->arena, group);
+        for (int k = 0; k < group; k++) t->items[k] = sorted[g * group + k]->items[1];
+        list->items[g] = t;
+    }
+    return groups == 1 ? list->items[0] : list;
 }
 
 static int equiv(cmp *c, const expr *a, const expr *b, int depth);
@@ -327,7 +417,16 @@ static int covered(cmp *c, const expr *a, const expr *b, int depth) {
     return 1;
 }
 
+/* Qwen2.5-Math's lists: brackets do not matter, elements pairwise in order. */
+static int qwen_sequence_equiv(cmp *c, const expr *a, const expr *b, int depth) {
+    if (a->kind != E_SEQ || b->kind != E_SEQ || a->n != b->n) return 0;
+    for (int k = 0; k < a->n; k++)
+        if (!equiv(c, a->items[k], b->items[k], depth + 1)) return 0;
+    return 1;
+}
+
 static int sequence_equiv(cmp *c, const expr *a, const expr *b, int depth) {
+    if (c->grader == TTE_GRADER_QWEN) return qwen_sequence_equiv(c, a, b, depth);
     if (a->kind != E_SEQ || b->kind != E_SEQ) {
         const expr *seq = a->kind == E_SEQ ? a : b, *other = a->kind == E_SEQ ? b : a;
         if (seq->open) return 0;
@@ -341,6 +440,14 @@ static int sequence_equiv(cmp *c, const expr *a, const expr *b, int depth) {
         return seq->n > 0;
     }
     int ordered = a->open && b->open && a->open != '{' && b->open != '{';
+    if (a->open && b->open && (a->open == '{') != (b->open == '{')) {
+        /* a set against a tuple: {4,9} is (4,9) but not (9,4); never an interval with ']' */
+        const expr *tuple = a->open == '{' ? b : a;
+        if (tuple->open != '(' || tuple->close != ')' || a->n != b->n) return 0;
+        for (int k = 0; k < a->n; k++)
+            if (!equiv(c, a->items[k], b->items[k], depth + 1)) return 0;
+        return 1;
+    }
     if (ordered) {
         if (a->open != b->open || a->close != b->close || a->n != b->n) return 0;
         for (int k = 0; k < a->n; k++)
@@ -366,8 +473,22 @@ static int equiv(cmp *c, const expr *a, const expr *b, int depth) {
     const expr *t;
     if ((t = chain_interval(a, &ia))) a = t;
     if ((t = chain_interval(b, &ib))) b = t;
+    if (c->grader == TTE_GRADER_MATH_VERIFY) {
+        interval_store ha, hb;
+        expr inf[4];
+        int set_b = (b->kind == E_SEQ && b->open && b->open != '{') || b->kind == E_UNION;
+        int set_a = (a->kind == E_SEQ && a->open && a->open != '{') || a->kind == E_UNION;
+        if (set_b && (t = half_interval(a, &ha, &inf[0], &inf[1]))) a = t;
+        if (set_a && (t = half_interval(b, &hb, &inf[2], &inf[3]))) b = t;
+        if ((t = assignment_tuples(c, a))) a = t;
+        if ((t = assignment_tuples(c, b))) b = t;
+    }
     const expr *va = relation_value(a), *vb = relation_value(b);
     if (a->kind == E_REL && b->kind == E_REL) {
+        /* Math-Verify: x = 1 is not y = 1 (Qwen2.5-Math drops "x=" and "y=" first) */
+        if (va && vb && c->grader == TTE_GRADER_MATH_VERIFY && is_assignment(a) && is_assignment(b) &&
+            strcmp(a->items[0]->name, b->items[0]->name) != 0)
+            return 0;
         if (va && vb) return equiv(c, va, vb, depth + 1);
         return relation_equiv(c, a, b, depth);
     }
@@ -418,7 +539,7 @@ static int percent_equal(const char *gold, const char *pred, const char *ng, con
     return ok_g && ok_p && (close_enough(g, 100 * p) || close_enough(100 * g, p));
 }
 
-static int latex_equal(const char *gold, const char *pred) {
+static int latex_equal(const char *gold, const char *pred, tte_grader grader) {
     char *ng = grade_normalize(gold), *np = grade_normalize(pred);
     char *sg = grade_squeeze(ng), *sp = grade_squeeze(np);
     int equal = *sg && strcmp(sg, sp) == 0;
@@ -431,7 +552,7 @@ static int latex_equal(const char *gold, const char *pred) {
     if (!equal) {
         expr_arena *arena = expr_arena_new();
         expr *eg = expr_parse(arena, ng), *ep = eg ? expr_parse(arena, np) : NULL;
-        cmp c = {.rng = 0x9E3779B97F4A7C15ULL};
+        cmp c = {.rng = 0x9E3779B97F4A7C15ULL, .grader = grader, .arena = arena};
         equal = eg && ep && equiv(&c, eg, ep, 0);
         expr_arena_free(arena);
     }
@@ -444,7 +565,12 @@ static int latex_equal(const char *gold, const char *pred) {
 }
 
 int tte_answer_equal(const char *gold, const char *pred, tte_answer_type type) {
+    return tte_answer_equal_as(gold, pred, type, TTE_GRADER_MATH_VERIFY);
+}
+
+int tte_answer_equal_as(const char *gold, const char *pred, tte_answer_type type, tte_grader grader) {
     if (!gold || !pred) return 0;
+    if (grader == TTE_GRADER_QWEN) return grade_qwen_equal(gold, pred, type);
     if (type == TTE_ANSWER_CHOICE) {
         int g = choice_letter(gold), p = choice_letter(pred);
         if (g && p) return g == p;
@@ -457,13 +583,17 @@ int tte_answer_equal(const char *gold, const char *pred, tte_answer_type type) {
         free(np);
         if (both) return x == y;
     }
-    return latex_equal(gold, pred);
+    return latex_equal(gold, pred, TTE_GRADER_MATH_VERIFY);
+}
+
+int grade_latex_equal(const char *gold, const char *pred, tte_grader grader) {
+    return latex_equal(gold, pred, grader);
 }
 
 int tte_choice_match(const char *pred, const char *const *choices, int n) {
     if (!pred || choice_letter(pred)) return 0;
     for (int k = 0; k < n && k < 26; k++)
-        if (choices[k] && latex_equal(choices[k], pred)) return 'A' + k;
+        if (choices[k] && latex_equal(choices[k], pred, TTE_GRADER_MATH_VERIFY)) return 'A' + k;
     return 0;
 }
 

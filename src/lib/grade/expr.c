@@ -44,6 +44,17 @@ static void *arena_alloc(expr_arena *a, size_t size) {
     return m;
 }
 
+expr *expr_new(expr_arena *arena, expr_kind kind) {
+    expr *e = arena_alloc(arena, sizeof *e);
+    e->kind = kind;
+    e->decimals = -1;
+    return e;
+}
+
+expr **expr_items(expr_arena *arena, int n) {
+    return arena_alloc(arena, (size_t)(n > 0 ? n : 1) * sizeof(expr *));
+}
+
 /* Bounds that keep recursion (here and in evaluation) shallow on any input. */
 enum { MAX_DEPTH = 100, MAX_ITEMS = 256, MAX_NODES = 2000 };
 

@@ -75,4 +75,34 @@ int tte_choice_match(const char *pred, const char *const *choices, int n);
  * read as its type keeps its normalised LaTeX form. */
 char *tte_answer_canonical(const char *pred, tte_answer_type type);
 
+/* ---- graders ----
+ * Two public graders decide equivalence differently; tte follows either (see tte-score(1), GRADERS):
+ *  MATH_VERIFY  huggingface/Math-Verify's parse + verify, the default and what the functions above do:
+ *               several boxes next to each other are one set; sets are unordered, tuples and
+ *               intervals ordered with their brackets; "1,22" may be a decimal comma; an inequality
+ *               of one variable equals its interval; "a=1,b=4" equals the tuple (1,4).
+ *  QWEN         Qwen2.5-Math's extract_answer + strip_string + math_equal: only the last box; every
+ *               list is ordered and its brackets do not matter ((1,2] is [1,2), {1,2} is (1,2) but
+ *               not {2,1}); commas in numbers are dropped ("1,22" is 122); two plain numbers are
+ *               also equal when one is 100 times the other (50 and 0.5); relative tolerance 1e-4;
+ *               two equations are equal when lhs - rhs agree up to sign only. */
+typedef enum { TTE_GRADER_MATH_VERIFY, TTE_GRADER_QWEN } tte_grader;
+
+/* Parses "math-verify" or "qwen"; -1 for anything else. */
+int tte_grader_parse(const char *name);
+const char *tte_grader_name(tte_grader grader);
+
+/* tte_extract_text as GRADER extracts: MATH_VERIFY is tte_extract_text; QWEN takes the last "boxed"
+ * (no joining), else what follows the last "he answer is" / "final answer is", else the last number
+ * of the text with its commas dropped. */
+char *tte_extract_text_as(const char *text, tte_extracted *how, tte_grader grader);
+
+/* The gold answer as the grader reads it: a gold that is a solution text (it has a \boxed{} or
+ * \fbox{}, or prose with "answer is" / "final answer") is read at its final answer exactly as a
+ * prediction is; any other gold is returned as it is. A new string, never NULL. */
+char *tte_extract_gold(const char *gold, tte_grader grader);
+
+/* tte_answer_equal under GRADER's rules (MATH_VERIFY is tte_answer_equal). */
+int tte_answer_equal_as(const char *gold, const char *pred, tte_answer_type type, tte_grader grader);
+
 #endif

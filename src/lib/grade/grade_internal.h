@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "grade.h"
+
 /* A growing NUL-terminated string. Allocation failure aborts: answers are small, and a grader that
  * silently grades wrong on out-of-memory would be worse. */
 typedef struct {
@@ -24,6 +26,12 @@ char *grade_normalize(const char *answer);
 char *grade_squeeze(const char *normalized);
 /* Is S, from S to S+N, one of the unit words dropped after numbers ("cm", "miles", "yuan"...)? */
 int grade_is_unit_word(const char *s, size_t n);
+
+/* The LaTeX comparison of equal.c (normalise, parse, compare by structure and value) under GRADER's
+ * rules. */
+int grade_latex_equal(const char *gold, const char *pred, tte_grader grader);
+/* Qwen2.5-Math's math_equal on strip_string'd answers (qwen.c). */
+int grade_qwen_equal(const char *gold, const char *pred, tte_answer_type type);
 
 /* ---- expressions (expr.c) ---- */
 
@@ -96,6 +104,10 @@ struct expr {
 typedef struct expr_arena expr_arena;
 expr_arena *expr_arena_new(void);
 void expr_arena_free(expr_arena *arena);
+
+/* A new zeroed node of KIND owned by ARENA, and an array of N item pointers owned by ARENA. */
+expr *expr_new(expr_arena *arena, expr_kind kind);
+expr **expr_items(expr_arena *arena, int n);
 
 /* Parses a normalised answer. Returns the root (owned by ARENA), or NULL when S is not math this
  * parser reads. */

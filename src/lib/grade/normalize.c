@@ -164,16 +164,29 @@ static int all_unit_words(const char *s, size_t n) {
     return words > 0;
 }
 
-/* The content of \text{...}: what it means in an answer. */
-static void put_text(gbuf *b, const char *c, size_t n, int bare_single) {
+/* The index after a power that follows a dropped unit ("^2", "^{3}", "²"), or I when none does. */
+static size_t skip_unit_power(const char *s, size_t i) {
+    size_t j = i;
+    while (s[j] == ' ') j++;
+    if (s[j] == '^' && (s[j + 1] == '2' || s[j + 1] == '3')) return j + 2;
+    if (s[j] == '^' && s[j + 1] == '{' && (s[j + 2] == '2' || s[j + 2] == '3') && s[j + 3] == '}')
+        return j + 4;
+    if ((unsigned char)s[j] == 0xc2 && ((unsigned char)s[j + 1] == 0xb2 || (unsigned char)s[j + 1] == 0xb3))
+        return j + 2;
+    return i;
+}
+
+/* The content of \text{...}: what it means in an answer. Returns 1 when it was a unit (dropped). */
+static int put_text(gbuf *b, const char *c, size_t n, int bare_single) {
     while (n && *c == ' ') c++, n--;
     while (n && c[n - 1] == ' ') n--;
     static const char *const conj[] = {"and", "or", ",", NULL};
     static const char *const percent[] = {"percent", "percentage", "pct", "\\%", "%", NULL};
-    if (n == 0 || in_list_nocase(c, n, percent) || all_unit_words(c, n)) return;
+    if (n == 0 || in_list_nocase(c, n, percent)) return 0;
+    if (all_unit_words(c, n)) return 1;
     if (in_list_nocase(c, n, conj)) {
         gbuf_puts(b, " , ");
-        return;
+        return 0;
     }
     if (n == 3 && c[0] == '(' && isupper((unsigned char)c[1]) && c[2] == ')') c++, n = 1;
     int simple = 1;
@@ -183,11 +196,12 @@ static void put_text(gbuf *b, const char *c, size_t n, int bare_single) {
         gbuf_putc(b, ' ');
         gbuf_putn(b, c, n);
         gbuf_putc(b, ' ');
-        return;
+        return 0;
     }
     gbuf_puts(b, "\\text{");
     gbuf_putn(b, c, n);
     gbuf_puts(b, "}");
+    return 0;
 }
 
 /* Pass 3: commands. */
@@ -280,8 +294,7 @@ static char *rewrite_commands(const char *s) {
         if (text || bold) {
             size_t begin, end, next = braced_arg(s, after, &begin, &end);
             if (next) {
-                put_text(&b, s + begin, end - begin, bold);
-                i = next;
+                i = put_text(&b, s + begin, end - begin, bold) ? skip_unit_power(s, next) : next;
                 continue;
             }
             i = after;
@@ -408,7 +421,7 @@ static char *rewrite_words(const char *s) {
             while (k > 0 && b.s[k - 1] == ' ') k--;
             if (k > 0 && isdigit((unsigned char)b.s[k - 1]) && grade_is_unit_word(s + i, n) &&
                 !(n == 1 && (isalnum((unsigned char)s[j]) || s[j] == '(' || s[j] == '^' || s[j] == '_'))) {
-                i = j;
+                i = skip_unit_power(s, j);
                 continue;
             }
             gbuf_putn(&b, s + i, n);
