@@ -349,3 +349,124 @@ Test(tokenizer, bad_config) {
     unlink(path);
     rmdir(dir);
 }
+
+/* ---- GPT-2 and GPT-NeoX (Pythia): ByteLevel with use_regex ---- */
+
+static void expect_ids(tte_tokenizer *t, const char *text, const int32_t *want, size_t n) {
+    tte_tokens toks = {0};
+    cr_assert(tte_tokenizer_encode(t, text, strlen(text), &toks) == 0);
+    int same = toks.n == n;
+    for (size_t i = 0; same && i < n; i++) same = toks.ids[i] == want[i];
+    char got[256] = "";
+    for (size_t i = 0, o = 0; i < toks.n && o + 16 < sizeof got; i++)
+        o += (size_t)snprintf(got + o, sizeof got - o, " %d", toks.ids[i]);
+    cr_expect(same, "\"%s\": ids%s, want %zu ids", text, got, n);
+    tte_tokens_free(&toks);
+}
+#define EXPECT_IDS(t, text, ...)                                                                             \
+    do {                                                                                                     \
+        const int32_t want_[] = {__VA_ARGS__};                                                               \
+        expect_ids(t, text, want_, sizeof want_ / sizeof *want_);                                            \
+    } while (0)
+
+Test(tokenizer, gpt2_lookups) {
+    tte_tokenizer *t = load_dir(GPT2_DIR, "GPT-2 (gpt-tokenizer)");
+    cr_expect_eq(tte_tokenizer_vocab_size(t), 50257);
+    cr_expect_eq(tte_tokenizer_token_id(t, "<|endoftext|>"), 50256);
+    cr_expect_eq(tte_tokenizer_bos(t), 50256);
+    cr_expect_eq(tte_tokenizer_eos(t), 50256);
+    cr_expect(tte_tokenizer_is_special(t, 50256));
+    /* GPT-2's well-known ids; its contractions are case-sensitive, unlike Qwen's and Llama's. */
+    EXPECT_IDS(t, "Hello world", 15496, 995);
+    EXPECT_IDS(t, " Hello", 18435);
+    EXPECT_IDS(t, "it's", 270, 338);
+    EXPECT_IDS(t, "a<|endoftext|>b", 64, 50256, 65);
+    tte_tokenizer_free(t);
+}
+
+/* GPT-NeoX-20B's (Pythia's) layout, with a small vocabulary: no use_regex field (true, as in
+ * tokenizers), NFC, <|endoftext|> and <|padding|> special, runs of spaces as normalized added tokens,
+ * a ByteLevel or TemplateProcessing post_processor (never applied). "d 3" merges first, so "end3" shows
+ * whether GPT-2's pattern split the digit off. */
+#define PYTHIA_HEAD                                                                                          \
+    "{\"version\": \"1.0\", \"truncation\": null, \"padding\": null, \"added_tokens\": ["                    \
+    "{\"id\": 0, \"special\": true, \"content\": \"<|endoftext|>\", \"single_word\": false, \"lstrip\": "    \
+    "false, \"rstrip\": false, \"normalized\": false},"                                                      \
+    "{\"id\": 1, \"special\": true, \"content\": \"<|padding|>\", \"single_word\": false, \"lstrip\": "      \
+    "false, \"rstrip\": false, \"normalized\": false},"                                                      \
+    "{\"id\": 28, \"special\": false, \"content\": \"  \", \"single_word\": false, \"lstrip\": false, "      \
+    "\"rstrip\": false, \"normalized\": true}],"                                                             \
+    "\"normalizer\": {\"type\": \"NFC\"},"
+#define PYTHIA_MODEL                                                                                         \
+    "\"decoder\": {\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": true},"           \
+    "\"model\": {\"type\": \"BPE\", \"dropout\": null, \"unk_token\": null, "                                \
+    "\"continuing_subword_prefix\": null, \"end_of_word_suffix\": null, \"fuse_unk\": false, "               \
+    "\"vocab\": {\"<|endoftext|>\": 0, \"<|padding|>\": 1, \"H\": 2, \"e\": 3, \"l\": 4, \"o\": 5, "         \
+    "\"Ġ\": 6, \"w\": 7, \"r\": 8, \"d\": 9, \"'\": 10, \"s\": 11, \"n\": 12, \"He\": 13, \"ll\": 14, "     \
+    "\"Hell\": 15, \"Hello\": 16, \"Ġw\": 17, \"or\": 18, \"Ġwor\": 19, \"ld\": 20, \"Ġworld\": 21, "     \
+    "\"'s\": 22, \"en\": 23, \"end\": 24, \"3\": 25, \"d3\": 26, \"ĠĠ\": 27}, "                            \
+    "\"merges\": [\"d 3\", \"H e\", \"l l\", \"He ll\", \"Hell o\", \"Ġ w\", \"o r\", \"Ġw or\", "         \
+    "\"l d\", \"Ġwor ld\", \"' s\", \"e n\", \"en d\", \"Ġ Ġ\"]}}"
+#define PYTHIA_BYTE_LEVEL "{\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": true}"
+#define PYTHIA_TEMPLATE                                                                                      \
+    "{\"type\": \"TemplateProcessing\", \"single\": [{\"SpecialToken\": {\"id\": \"<|endoftext|>\", "        \
+    "\"type_id\": 0}}, {\"Sequence\": {\"id\": \"A\", \"type_id\": 0}}], \"pair\": [{\"Sequence\": "         \
+    "{\"id\": \"A\", \"type_id\": 0}}, {\"Sequence\": {\"id\": \"B\", \"type_id\": 1}}], "                   \
+    "\"special_tokens\": {\"<|endoftext|>\": {\"id\": \"<|endoftext|>\", \"ids\": [0], \"tokens\": "         \
+    "[\"<|endoftext|>\"]}}}"
+
+static tte_tokenizer *load_json(const char *json) {
+    char err[512];
+    tte_tokenizer *t = tte_tokenizer_load_buffer(json, strlen(json), "pythia.json", err, sizeof err);
+    cr_assert(t, "%s", err);
+    return t;
+}
+
+Test(tokenizer, pythia_layout) {
+    const char *post[] = {PYTHIA_BYTE_LEVEL, PYTHIA_TEMPLATE};
+    for (size_t i = 0; i < 2; i++) {
+        char json[4096];
+        snprintf(json, sizeof json,
+                 PYTHIA_HEAD "\"pre_tokenizer\": " PYTHIA_BYTE_LEVEL
+                             ", \"post_processor\": %s, " PYTHIA_MODEL,
+                 post[i]);
+        tte_tokenizer *t = load_json(json);
+        EXPECT_IDS(t, "Hello world's", 16, 21, 22);
+        EXPECT_IDS(t, "end3", 24, 25);           /* the pattern splits letters from digits */
+        EXPECT_IDS(t, "Hello  end", 16, 28, 24); /* two spaces: the normalized added token */
+        EXPECT_IDS(t, "Hello<|padding|>end<|endoftext|>", 16, 1, 24, 0);
+        cr_expect(tte_tokenizer_is_special(t, 0) && tte_tokenizer_is_special(t, 1));
+        cr_expect(!tte_tokenizer_is_special(t, 28));
+        tte_tokenizer_free(t);
+    }
+    /* The same with use_regex false: "end3" is one word, and "d 3" merges first. */
+    const char *no_regex = PYTHIA_HEAD "\"pre_tokenizer\": {\"type\": \"ByteLevel\", \"add_prefix_space\": "
+                                       "false, \"trim_offsets\": true, \"use_regex\": false}, " PYTHIA_MODEL;
+    tte_tokenizer *t = load_json(no_regex);
+    EXPECT_IDS(t, "end3", 23, 26);
+    tte_tokenizer_free(t);
+}
+
+/* add_prefix_space: every piece that does not start with a space gets one, also after an added token;
+ * an empty stretch stays empty. */
+Test(tokenizer, byte_level_add_prefix_space) {
+    const char *json = PYTHIA_HEAD "\"pre_tokenizer\": {\"type\": \"ByteLevel\", \"add_prefix_space\": true, "
+                                   "\"trim_offsets\": true, \"use_regex\": true}, " PYTHIA_MODEL;
+    tte_tokenizer *t = load_json(json);
+    EXPECT_IDS(t, "world", 21);
+    EXPECT_IDS(t, " world", 21);
+    EXPECT_IDS(t, "world<|endoftext|>world", 21, 0, 21);
+    EXPECT_IDS(t, "<|endoftext|>", 0);
+    tte_tokenizer_free(t);
+    /* Without the regex, the whole stretch is one word behind the added space. */
+    const char *plain =
+        PYTHIA_HEAD "\"pre_tokenizer\": {\"type\": \"ByteLevel\", \"add_prefix_space\": true, "
+                    "\"use_regex\": false}, " PYTHIA_MODEL;
+    t = load_json(plain);
+    EXPECT_IDS(t, "world", 21);
+    EXPECT_IDS(t, "  world", 28, 21);
+    tte_tokenizer_free(t);
+    cr_expect(strstr(load_error(PYTHIA_HEAD "\"pre_tokenizer\": {\"type\": \"ByteLevel\", \"use_regex\": "
+                                            "\"yes\"}, " PYTHIA_MODEL),
+                     "use_regex is not true or false"));
+}
