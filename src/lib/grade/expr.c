@@ -300,8 +300,39 @@ static expr *mixed_number(parser *p, expr *whole, expr *fraction) {
     return negative ? node(p, E_NEG, sum, NULL) : sum;
 }
 
+/* "4 4/9", "-4 4/9": an integer, one space, and a fraction of integers written with '/' is a mixed
+ * number (Math-Verify reads it so); a numerator not below the denominator, or a zero denominator,
+ * makes it no number at all (it equals nothing). NULL, consuming nothing, when the text at P is not
+ * one. */
+static expr *spaced_mixed_number(parser *p) {
+    skip_spaces(p);
+    const char *s = p->s + p->i;
+    int neg = *s == '-';
+    const char *w = s + neg;
+    if (!isdigit((unsigned char)*w)) return NULL;
+    char *end;
+    double whole = strtod(w, &end);
+    for (const char *d = w; d < end; d++)
+        if (!isdigit((unsigned char)*d)) return NULL;
+    if (end[0] != ' ' || !isdigit((unsigned char)end[1])) return NULL;
+    const char *f = end + 1;
+    long num = strtol(f, &end, 10);
+    if (*end != '/' || !isdigit((unsigned char)end[1])) return NULL;
+    long den = strtol(end + 1, &end, 10);
+    if (isalnum((unsigned char)*end) || *end == '.' || *end == '^' || *end == '/' || *end == '_' ||
+        *end == '!')
+        return NULL;
+    p->i = (size_t)(end - p->s);
+    if (den == 0 || num >= den) return number(p, NAN);
+    expr *e =
+        node(p, E_ADD, number(p, whole), node(p, E_DIV, number(p, (double)num), number(p, (double)den)));
+    return neg ? node(p, E_NEG, e, NULL) : e;
+}
+
 static expr *parse_term(parser *p) {
-    expr *left = parse_unary(p);
+    expr *left = spaced_mixed_number(p);
+    if (!left) left = parse_unary(p);
+
     if (left && at_command(p, "frac")) {
         size_t at = p->i;
         expr *fraction = parse_unary(p);

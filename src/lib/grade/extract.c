@@ -104,9 +104,12 @@ static void find_math(const char *t, spans *out, spans *masked) {
             continue;
         }
         const char *end = strstr(t + i + open_len, close);
+        while (end && close[0] == '$' && end[-1] == '\\') /* \$ inside math is a dollar sign */
+            end = strstr(end + 1, close);
         if (!end) return;
         size_t e = (size_t)(end - t);
-        if (open_len == 1 && memchr(t + i + 1, '\n', e - i - 1)) { /* $ does not span lines */
+        int inline_math = open_len == 1 || close[1] == ')';
+        if (inline_math && memchr(t + i + 1, '\n', e - i - 1)) { /* $ and \( do not span lines */
             spans_push(masked, (span){.begin = i, .end = e + 1, .outer_begin = i, .outer_end = e + 1});
             i = e;
             continue;
@@ -191,7 +194,11 @@ static int last_number(const char *t, size_t from, size_t to, const spans *math,
                                                            e + 1 < to && isdigit((unsigned char)t[e + 1]))))
             e++;
         if (e < to && t[e] == '%') e++;
-        if (!(e < to && (isalpha((unsigned char)t[e]) || t[e] == '_'))) {
+        size_t w = e; /* a unit glued to the number ("1,000.99m²", "5cm") keeps it a number */
+        while (w < to && isalpha((unsigned char)t[w])) w++;
+        int unit = w > e && grade_is_unit_word(t + e, w - e) &&
+                   !(w < to && (isdigit((unsigned char)t[w]) || t[w] == '_'));
+        if (unit || !(e < to && (isalpha((unsigned char)t[e]) || t[e] == '_'))) {
             out->begin = out->outer_begin = b;
             out->end = out->outer_end = e;
             found = 1;

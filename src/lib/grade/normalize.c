@@ -449,7 +449,8 @@ static char *join_thousands(const char *s) {
         if (c == '(' || c == '[' || c == '{') depth++;
         if ((c == ')' || c == ']' || c == '}') && depth > 0) depth--;
         int lead = isdigit((unsigned char)c) ? digits_at(s, i) : 0;
-        if (depth == 0 && lead >= 1 && lead <= 3 &&
+        /* a leading group "0" is no thousands group: "0,111" has a decimal comma */
+        if (depth == 0 && lead >= 1 && lead <= 3 && !(lead == 1 && c == '0') &&
             (i == 0 || (!isdigit((unsigned char)s[i - 1]) && s[i - 1] != '.'))) {
             char sep = s[i + lead];
             if ((sep == ',' || sep == ' ') && digits_at(s, i + lead + 1) == 3) {
