@@ -18,6 +18,13 @@ set +e
 "$bin" </dev/null >/dev/null 2>"$tmp/err"; rc=$?
 set -e
 [ "$rc" = 2 ] || fail "no mode: exit $rc, want 2"
+set +e
+"$bin" --grade-only --grader nosuch </dev/null >/dev/null 2>"$tmp/err"; rc=$?
+set -e
+[ "$rc" = 2 ] || fail "--grader nosuch: exit $rc, want 2"
+printf '%s\n' '{"answer":"3,8","text":"\\boxed{3}, \\boxed{8}"}' >"$tmp/g.jsonl"
+[ "$("$bin" --grade-only "$tmp/g.jsonl" | jq .correct)" = 1 ] || fail "math-verify: two boxes are one set"
+[ "$("$bin" --grade-only --grader qwen "$tmp/g.jsonl" | jq .correct)" = 0 ] || fail "qwen: only the last box"
 
 cat >"$tmp/in.jsonl" <<'JSONL'
 {"id":"aime24/0","answer":"204","answer_type":"integer","final":"204}","thinking":"...","extra":{"keep":[1,2]}}
