@@ -19,7 +19,7 @@ static const struct {
 static const char *const kinds[TTE_KIND_N] = {
     [TTE_KIND_CURVE] = "curve", [TTE_KIND_ITEM] = "item",
     [TTE_KIND_PASSK] = "passk", [TTE_KIND_CORRELATION] = "correlation",
-    [TTE_KIND_SIZES] = "sizes",
+    [TTE_KIND_SIZES] = "sizes", [TTE_KIND_PREDICTION] = "prediction",
 };
 
 const char *tte_metric_name(tte_metric m) { return metrics[m].name; }

@@ -71,6 +71,7 @@ typedef enum {
     TTE_KIND_PASSK,       /* "passk": pass@k and maj@k at one budget */
     TTE_KIND_CORRELATION, /* "correlation": items' scores of two groups against each other */
     TTE_KIND_SIZES,       /* "sizes": a metric against model parameters at one budget */
+    TTE_KIND_PREDICTION,  /* "prediction": a family's largest model predicted from the smaller ones */
     TTE_KIND_N
 } tte_record_kind;
 

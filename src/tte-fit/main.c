@@ -8,6 +8,7 @@
 #include "jsonl.h"
 #include "options.h"
 #include "outfile.h"
+#include "predict.h"
 #include "report.h"
 #include "xalloc.h"
 
@@ -29,7 +30,10 @@ static const char help[] =
     "  --legacy                the study's legacy scores: median-squared breakthroughness,\n"
     "                          unweighted skew\n"
     "  --top K                 item records: only the K most emergent per group and metric\n"
-    "                          (default: all)\n";
+    "                          (default: all)\n"
+    "  --predict-largest       from tte-score --next-dist records of a family of models: predict\n"
+    "                          the largest model's top token from the smaller ones (prediction\n"
+    "                          records, one per strategy; --bootstrap, --seed, --level apply)\n";
 static const char help_tail[] =
     "Exit status: 0 success, 1 bad input (FILE:LINE: message) or failure, 2 usage error.\n";
 
@@ -57,7 +61,8 @@ int main(int argc, char **argv) {
     fitdata d = {0};
     d.by = split_list("--by", "model,dataset", &d.nby);
 
-    enum { OPT_BY = 256, OPT_METRIC, OPT_BOOTSTRAP, OPT_SEED, OPT_LEVEL, OPT_LEGACY, OPT_TOP };
+    enum { OPT_BY = 256, OPT_METRIC, OPT_BOOTSTRAP, OPT_SEED, OPT_LEVEL, OPT_LEGACY, OPT_TOP, OPT_PREDICT };
+    int predict = 0;
     static const struct option options[] = {
         {"by", required_argument, NULL, OPT_BY},
         {"metric", required_argument, NULL, OPT_METRIC},
@@ -66,6 +71,7 @@ int main(int argc, char **argv) {
         {"level", required_argument, NULL, OPT_LEVEL},
         {"legacy", no_argument, NULL, OPT_LEGACY},
         {"top", required_argument, NULL, OPT_TOP},
+        {"predict-largest", no_argument, NULL, OPT_PREDICT},
         {NULL, 0, NULL, 0},
     };
     tte_opts spec = {.common = TTE_OPT_OUTPUT, .longopts = options, .help = help, .help_tail = help_tail};
@@ -104,6 +110,9 @@ int main(int argc, char **argv) {
         case OPT_TOP:
             o.top = (int)tte_cli_int("--top", optarg, 0, 1000000000);
             break;
+        case OPT_PREDICT:
+            predict = 1;
+            break;
         }
     }
 
@@ -111,6 +120,13 @@ int main(int argc, char **argv) {
     tte_outfile out;
     if (tte_outfile_open(&out, com.output, err, sizeof err) != 0) tte_die("%s", err);
     tte_jsonl *r = tte_jsonl_open_list(argv + optind, argc - optind);
+    if (predict) {
+        predict_options po = {.bootstrap = o.bootstrap, .seed = o.seed, .level = o.level};
+        int ok = predict_run(r, out.f, &po) == 0;
+        tte_jsonl_close(r);
+        free_list(d.by, d.nby);
+        return tte_outfile_finish(&out, ok);
+    }
 
     /* Read everything first: a fit needs every budget of a group. */
     json_t *rec;

@@ -124,6 +124,7 @@ static void finish(void *ctx, int job, json_t *rec) {
     json_object_set_new(rec, "model", json_string(s->ses->model_name));
     json_object_set_new(rec, "model_params", json_real(s->ses->n_params));
     json_object_set_new(rec, "entropy_nats", json_real(r->entropy));
+    json_object_set_new(rec, "next_dist_vocab", json_integer(s->n));
     if (r->row) {
         json_object_set_new(rec, "next_dist_row", json_integer(s->rows++));
         if (s->opt->f16) {
@@ -143,8 +144,10 @@ static void finish(void *ctx, int job, json_t *rec) {
         size_t len, fixed;
         const char *bytes = tte_tokenizer_token_bytes(s->ses->tok, r->ids[i], &len);
         char *text = tte_utf8_lossy(bytes ? bytes : "", bytes ? len : 0, &fixed);
+        /* A NUL byte would make the line unreadable for JSON readers that hold C strings (ours). */
+        json_t *token = memchr(text, 0, fixed) ? json_string("\xef\xbf\xbd") : json_stringn(text, fixed);
         json_array_append_new(
-            a, json_pack("{s:i, s:s%, s:f}", "id", r->ids[i], "token", text, fixed, "logprob", r->lp[i]));
+            a, json_pack("{s:i, s:o, s:f}", "id", r->ids[i], "token", token, "logprob", r->lp[i]));
         free(text);
     }
     json_object_set_new(rec, "next_dist", a);

@@ -3,8 +3,10 @@
  * gets the model's distribution over the token after it, over the tokenizer's ids only (an
  * embedding table padded past the vocabulary does not count):
  *   "next_dist"     the K most likely tokens, [{"id", "token", "logprob"}], most likely first (ties:
- *                   lower id first); "token" is the token's text (invalid UTF-8 as U+FFFD)
+ *                   lower id first); "token" is the token's text (invalid UTF-8, and a token with a
+ *                   NUL byte, as U+FFFD)
  *   "entropy_nats"  of the whole distribution
+ *   "next_dist_vocab"  the number of ids it is over
  *   "model", "model_params"  the model's name and parameter count, for tte-fit --predict-largest
  * With K = all, every record's full distribution goes to FILE (--next-dist-file) as one .npy array
  * of shape (records, vocabulary), log-probabilities in f32 or f16, rows in record order, and each
