@@ -192,7 +192,10 @@ static struct options parse_options(int argc, char **argv) {
             f->sampling.temperature = tte_cli_double("--temperature", optarg, 0, 100);
             break;
         case OPT_TOP_P:
+            /* 0 would keep no token at all: greedy decoding is --greedy (or --temperature 0). */
             f->sampling.top_p = tte_cli_double("--top-p", optarg, 0, 1);
+            if (f->sampling.top_p == 0)
+                tte_cli_usage("--top-p: 0 keeps no token; for greedy decoding give --greedy");
             break;
         case OPT_TOP_K:
             f->sampling.top_k = (int)tte_cli_int("--top-k", optarg, 0, 1 << 30);

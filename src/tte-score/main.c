@@ -33,6 +33,7 @@ static const char help[] =
     "\n"
     "  --model DIR|ID   the model that generated the records (folder or Hugging Face id)\n"
     "  --template FILE  the chat template tte-gen was given, if any\n"
+    "  --rescore        score records that another model generated (their \"model_hash\" differs)\n"
     "  --grade-only     grade answers already in the records, without a model: \"final\" (tte-gen's\n"
     "                   forced answer), else \"pred\", else the last \\boxed{} of \"text\" (with fallbacks)\n"
     "  --grader NAME    math-verify (the default: Math-Verify's rules) or qwen (Qwen2.5-Math's\n"
@@ -51,7 +52,7 @@ static const char help_tail[] =
     "See tte-score(1).\n";
 
 typedef struct {
-    int grade_only, logprobs;
+    int grade_only, logprobs, rescore;
     nextdist_options next; /* --next-dist: top_k > 0, or all (top_k 0 with a file) */
     int next_dist;
     const char *model;
@@ -70,7 +71,8 @@ static options parse_options(int argc, char **argv) {
         OPT_GRADER,
         OPT_NEXT_DIST,
         OPT_NEXT_DIST_FILE,
-        OPT_NEXT_DIST_DTYPE
+        OPT_NEXT_DIST_DTYPE,
+        OPT_RESCORE
     };
     static const struct option longopts[] = {
         {"grade-only", no_argument, NULL, OPT_GRADE_ONLY},
@@ -79,6 +81,7 @@ static options parse_options(int argc, char **argv) {
         {"template", required_argument, NULL, OPT_TEMPLATE},
         {"grader", required_argument, NULL, OPT_GRADER},
         {"next-dist", required_argument, NULL, OPT_NEXT_DIST},
+        {"rescore", no_argument, NULL, OPT_RESCORE},
         {"next-dist-file", required_argument, NULL, OPT_NEXT_DIST_FILE},
         {"next-dist-dtype", required_argument, NULL, OPT_NEXT_DIST_DTYPE},
         {NULL, 0, NULL, 0},
@@ -115,6 +118,9 @@ static options parse_options(int argc, char **argv) {
             o.next_dist = 1;
             o.next.top_k =
                 strcmp(optarg, "all") == 0 ? 0 : (int)tte_cli_int("--next-dist", optarg, 1, 1 << 24);
+            break;
+        case OPT_RESCORE:
+            o.rescore = 1;
             break;
         case OPT_NEXT_DIST_FILE:
             o.next.file = optarg;
@@ -194,7 +200,8 @@ int main(int argc, char **argv) {
     metric_options mo = {.batch = o.common.batch,
                          .kv_mem = o.common.kv_mem,
                          .refresh = o.common.refresh,
-                         .progress = o.common.progress};
+                         .progress = o.common.progress,
+                         .rescore = o.rescore};
     o.next.use_template = o.template_path != NULL;
     o.next.batch = o.common.batch, o.next.kv_mem = o.common.kv_mem;
     int rc = o.grade_only  ? grade_only(&o, in, out.f)

@@ -34,6 +34,7 @@ typedef struct {
     int batch;     /* traces scored together */
     size_t kv_mem; /* 0: a batch of traces and trees, up to 2 GiB (at least one of each) */
     int refresh, progress;
+    int rescore; /* score records another model generated (their model_hash differs) */
 } metric_options;
 
 /* Scores every record of IN on the session SES (with weights and chat template; this starts its

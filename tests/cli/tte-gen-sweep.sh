@@ -4,6 +4,8 @@
 # cache and resume after kill -9, early stops, the final answer, and bad input.
 source "$(dirname "$0")/common.bash"
 MODEL=$(cd "$(dirname "$0")/../.." && pwd)/share/models/tte-tiny-arith
+# --top-p 0 would keep no token: a usage error that points to --greedy.
+expect_fail 2 "^tte-gen: --top-p: 0 keeps no token" tte-gen --model "$MODEL" --budgets 3..4 --top-p 0
 tte-fetch arith --count 8 --seed 0 >"$TMP/items"
 gen() { tte-gen --model "$MODEL" "$@"; }
 
