@@ -68,20 +68,11 @@ static float *layer_vectors(const tte_model *m, size_t offset, int n) {
 
 static void cpu_destroy(tte_backend_state *s) {
     if (!s) return;
-    float *bufs[] = {s->kv,         s->inv_freq,
-                     s->attn_norm,  s->mlp_norm,
-                     s->final_norm, s->bq,
-                     s->bk,         s->bv,
-                     s->q_norm,     s->k_norm,
-                     s->x,          s->h,
-                     s->q,          s->k,
-                     s->v,          s->att,
-                     s->gate,       s->up,
-                     s->scores,     s->attn_norm_b,
-                     s->mlp_norm_b, s->final_norm_b,
-                     s->bqkv,       s->bo,
-                     s->b_up,       s->b_down,
-                     s->qkv,        s->m2};
+    float *vectors[] = {s->inv_freq,   s->attn_norm,    s->mlp_norm, s->final_norm,  s->bq, s->bk,
+                        s->bv,         s->q_norm,       s->k_norm,   s->attn_norm_b, s->bo, s->b_up,
+                        s->mlp_norm_b, s->final_norm_b, s->bqkv,     s->b_down};
+    for (size_t i = 0; i < sizeof vectors / sizeof vectors[0]; i++) free(vectors[i]);
+    float *bufs[] = {s->kv, s->x, s->h, s->q, s->k, s->v, s->att, s->gate, s->up, s->scores, s->qkv, s->m2};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
     free(s->row_seq);
     free(s->row_pos);
