@@ -5,19 +5,17 @@
 #include <csv.h>
 #include <errno.h>
 #include <libgen.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "jsonl.h"
+#include "utf8.h"
 #include "xalloc.h"
 
-typedef struct {
-    json_t *rows; /* array of objects */
-    long *lines;  /* line where each row starts; 0 when the format has no lines (a JSON array) */
-    size_t nlines, cap;
-} rowset;
+typedef userfile_rows rowset;
 
 static void rows_add(rowset *rs, json_t *row, long line) {
     json_array_append_new(rs->rows, row);
@@ -30,8 +28,9 @@ static int ends_with(const char *s, const char *suffix) {
     return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
-/* JSON-lines, with skip_bad applied to lines that are not JSON objects. */
-static int read_jsonl(const char *path, rowset *rs, int skip_bad, long *skipped, char *err, size_t errlen) {
+/* JSON-lines. With skip_bad, a line that is not a JSON object becomes a null row, so that row
+ * indexes (and ids) count every record and never depend on --skip-bad. */
+static int read_jsonl(const char *path, rowset *rs, int skip_bad, char *err, size_t errlen) {
     tte_jsonl *r = tte_jsonl_open(path, err, errlen);
     if (!r) return -1;
     json_t *row;
@@ -40,7 +39,7 @@ static int read_jsonl(const char *path, rowset *rs, int skip_bad, long *skipped,
         if (rc > 0) {
             rows_add(rs, row, tte_jsonl_line(r));
         } else if (skip_bad) {
-            (*skipped)++;
+            rows_add(rs, json_null(), tte_jsonl_line(r));
         } else {
             snprintf(err, errlen, "%s", tte_jsonl_error(r));
             tte_jsonl_close(r);
@@ -80,37 +79,70 @@ static int read_json_array(const char *path, rowset *rs, char *err, size_t errle
 
 /* CSV through libcsv: the first record is the header, each later record becomes an object of strings.
  * The file is fed line by line so each row knows the line it starts on (quoted fields may span
- * lines). */
+ * lines). A UTF-8 byte-order mark at the start (Excel's "CSV UTF-8") is skipped; a field with a NUL
+ * byte or bytes that are not UTF-8 is an error naming the line of the bad byte and the column. */
 typedef struct {
     rowset *rs;
-    json_t *header; /* array of column names, once read */
     json_t *fields; /* the record being assembled */
-    long line, record_start;
-    int error;
+    long line, record_start, field_start;
+    char *err; /* the first bad field's message, once there is one */
+    size_t errlen;
+    const char *path;
+    int failed;
 } csv_state;
 
 static void csv_field(void *data, size_t len, void *user) {
     csv_state *st = user;
-    json_array_append_new(st->fields, json_stringn_nocheck(data ? data : "", data ? len : 0));
+    const char *s = data ? data : "";
+    len = data ? len : 0;
+    size_t column = json_array_size(st->fields);
+    long field_start = st->field_start;
+    st->field_start = st->line;
+    if (st->failed) return;
+    const char *nul = memchr(s, 0, len);
+    size_t good = tte_utf8_valid_prefix(s, nul ? (size_t)(nul - s) : len);
+    if (nul || good < len) {
+        long line = field_start;
+        for (size_t i = 0; i < good; i++) line += s[i] == '\n';
+        const char *name = st->rs->header ? json_string_value(json_array_get(st->rs->header, column)) : NULL;
+        char where[300];
+        if (name)
+            snprintf(where, sizeof where, "column \"%.200s\"", name);
+        else
+            snprintf(where, sizeof where, "%s column %zu", st->rs->header ? "unnamed" : "header,",
+                     column + 1);
+        if (nul && good == (size_t)(nul - s))
+            snprintf(st->err, st->errlen, "%s:%ld: CSV: %s: a NUL byte", st->path, line, where);
+        else
+            snprintf(st->err, st->errlen,
+                     "%s:%ld: CSV: %s: byte 0x%02X is not UTF-8 (save the file as UTF-8)", st->path, line,
+                     where, (unsigned char)s[good]);
+        st->failed = 1;
+        return;
+    }
+    json_array_append_new(st->fields, json_stringn_nocheck(s, len));
 }
 
 static void csv_record(int c, void *user) {
     csv_state *st = user;
-    if (!st->header) {
-        st->header = st->fields;
-    } else {
+    if (!st->rs->header) {
+        st->rs->header = st->fields;
+    } else if (!st->failed) {
         json_t *row = json_object();
         size_t i;
         json_t *v;
         json_array_foreach(st->fields, i, v) {
-            const char *name = json_string_value(json_array_get(st->header, i));
+            const char *name = json_string_value(json_array_get(st->rs->header, i));
             if (name) json_object_set(row, name, v);
         }
         json_decref(st->fields);
         rows_add(st->rs, row, st->record_start);
+    } else {
+        json_decref(st->fields);
     }
     st->fields = json_array();
     st->record_start = st->line + (c == '\n' || c == '\r' ? 1 : 0);
+    st->field_start = st->record_start;
 }
 
 static int read_csv(const char *path, rowset *rs, char *err, size_t errlen) {
@@ -121,39 +153,69 @@ static int read_csv(const char *path, rowset *rs, char *err, size_t errlen) {
     }
     struct csv_parser p;
     csv_init(&p, CSV_APPEND_NULL | CSV_STRICT | CSV_STRICT_FINI);
-    csv_state st = {.rs = rs, .fields = json_array(), .record_start = 1};
+    csv_state st = {.rs = rs,
+                    .fields = json_array(),
+                    .record_start = 1,
+                    .field_start = 1,
+                    .err = err,
+                    .errlen = errlen,
+                    .path = path};
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
     int rc = 0;
-    while ((len = getline(&line, &cap, f)) > 0) {
+    while (rc == 0 && (len = getline(&line, &cap, f)) > 0) {
+        const char *text = line;
         st.line++;
-        if (csv_parse(&p, line, (size_t)len, csv_field, csv_record, &st) != (size_t)len) {
+        if (st.line == 1 && len >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) text += 3, len -= 3;
+        if (csv_parse(&p, text, (size_t)len, csv_field, csv_record, &st) != (size_t)len) {
             snprintf(err, errlen, "%s:%ld: CSV: %s", path, st.line, csv_strerror(csv_error(&p)));
             rc = -1;
-            break;
         }
+        if (st.failed) rc = -1;
+    }
+    if (rc == 0 && ferror(f)) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        rc = -1;
     }
     if (rc == 0 && csv_fini(&p, csv_field, csv_record, &st) != 0) {
         snprintf(err, errlen, "%s:%ld: CSV: %s", path, st.line, csv_strerror(csv_error(&p)));
         rc = -1;
     }
+    if (rc == 0 && st.failed) rc = -1;
     csv_free(&p);
     free(line);
     fclose(f);
     json_decref(st.fields);
-    json_decref(st.header);
     return rc;
 }
 
-/* Writes "FILE:LINE: " (or "FILE: item N: ") + message into ERR; returns -1. */
-static int row_fail(char *err, size_t errlen, const char *path, long line, size_t index, const char *fmt,
-                    const char *field) {
+int userfile_read_rows(const char *path, int skip_bad, userfile_rows *rs, char *err, size_t errlen) {
+    *rs = (userfile_rows){.rows = json_array()};
+    if (ends_with(path, ".csv")) return read_csv(path, rs, err, errlen);
+    if (ends_with(path, ".json")) return read_json_array(path, rs, err, errlen);
+    return read_jsonl(path, rs, skip_bad, err, errlen);
+}
+
+void userfile_rows_free(userfile_rows *rs) {
+    json_decref(rs->rows);
+    json_decref(rs->header);
+    free(rs->lines);
+    *rs = (userfile_rows){0};
+}
+
+int userfile_fail(char *err, size_t errlen, const char *path, long line, size_t index, const char *fmt, ...) {
     int n = line > 0 ? snprintf(err, errlen, "%s:%ld: ", path, line)
                      : snprintf(err, errlen, "%s: item %zu: ", path, index);
-    if (n > 0 && (size_t)n < errlen) snprintf(err + n, errlen - (size_t)n, fmt, field);
+    if (n > 0 && (size_t)n < errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+        va_end(ap);
+    }
     return -1;
 }
+#define row_fail userfile_fail
 
 /* A field as text: strings as they are, numbers printed. NULL when absent or of another type. */
 static const char *field_text(json_t *row, const char *field, char *buf, size_t n) {
@@ -255,37 +317,34 @@ static int map_row(json_t *row, long line, size_t index, const char *path, const
 
 int userfile_read(const char *path, const userfile_options *opt, prompt_style style, int skip_bad,
                   json_t *items, long *skipped, char *err, size_t errlen) {
-    rowset rs = {.rows = json_array()};
-    int rc;
-    if (ends_with(path, ".csv"))
-        rc = read_csv(path, &rs, err, errlen);
-    else if (ends_with(path, ".json"))
-        rc = read_json_array(path, &rs, err, errlen);
-    else
-        rc = read_jsonl(path, &rs, skip_bad, skipped, err, errlen);
-
+    rowset rs;
+    int rc = userfile_read_rows(path, skip_bad, &rs, err, errlen);
     char dataset[256];
-    if (opt->dataset) {
-        snprintf(dataset, sizeof dataset, "%s", opt->dataset);
-    } else {
-        char *copy = tte_xstrdup(path);
-        snprintf(dataset, sizeof dataset, "%s", basename(copy));
-        free(copy);
-        char *dot = strrchr(dataset, '.');
-        if (dot && dot != dataset) *dot = 0;
-    }
+    userfile_dataset_name(path, opt->dataset, dataset, sizeof dataset);
     size_t i;
     json_t *row;
     json_array_foreach(rs.rows, i, row) {
         if (rc != 0) break;
-        if (map_row(row, rs.lines[i], i, path, opt, dataset, style, items, err, errlen) != 0) {
+        if (json_is_null(row) ||
+            map_row(row, rs.lines[i], i, path, opt, dataset, style, items, err, errlen) != 0) {
             if (skip_bad)
                 (*skipped)++;
             else
                 rc = -1;
         }
     }
-    json_decref(rs.rows);
-    free(rs.lines);
+    userfile_rows_free(&rs);
     return rc;
+}
+
+void userfile_dataset_name(const char *path, const char *name, char *out, size_t n) {
+    if (name) {
+        snprintf(out, n, "%s", name);
+        return;
+    }
+    char *copy = tte_xstrdup(path);
+    snprintf(out, n, "%s", basename(copy));
+    free(copy);
+    char *dot = strrchr(out, '.');
+    if (dot && dot != out) *dot = 0;
 }

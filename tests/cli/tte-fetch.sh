@@ -80,6 +80,27 @@ printf 'question,answer\n"unterminated,1\n' > "$TMP/bad.csv"
 expect_fail 1 "bad.csv:[0-9]+: CSV" tte-fetch "$TMP/bad.csv" --problem-field question
 printf 'question,answer\nA question,\n' > "$TMP/empty.csv"
 expect_fail 1 "empty.csv:2: field \"answer\"" tte-fetch "$TMP/empty.csv" --problem-field question
+# CSV bytes (issue 21.2): bytes that are not UTF-8 and NUL bytes are located errors, not dropped
+# fields or cut ones; a UTF-8 byte-order mark (Excel's "CSV UTF-8") is skipped.
+printf 'problem,answer\nfine,1\n"caf\xe9",7\n' > "$TMP/latin1.csv"
+expect_fail 1 'latin1.csv:3: CSV: column "problem": byte 0xE9 is not UTF-8' tte-fetch "$TMP/latin1.csv"
+printf 'problem,answer\n"two\nlines \xff",7\n' > "$TMP/multiline.csv"
+expect_fail 1 'multiline.csv:3: CSV: column "problem": byte 0xFF' tte-fetch "$TMP/multiline.csv"
+printf 'problem,answer\nq,\xe97\n' > "$TMP/badanswer.csv"
+expect_fail 1 'badanswer.csv:2: CSV: column "answer": byte 0xE9' tte-fetch "$TMP/badanswer.csv"
+printf 'prob\xe9lem,answer\nq,7\n' > "$TMP/badheader.csv"
+expect_fail 1 'badheader.csv:1: CSV: header, column 1: byte 0xE9' tte-fetch "$TMP/badheader.csv"
+printf 'problem,answer\n"a\0b",7\n' > "$TMP/nul.csv"
+expect_fail 1 'nul.csv:2: CSV: column "problem": a NUL byte' tte-fetch "$TMP/nul.csv"
+printf '\xef\xbb\xbfproblem,answer\nWhat is 1+1?,2\n' > "$TMP/bom.csv"
+[ "$(tte-fetch "$TMP/bom.csv" | jq -r '.problem + "=" + .answer')" = "What is 1+1?=2" ] || fail "CSV with a BOM"
+printf '\xef\xbb\xbf"problem",answer\nq,2\n' > "$TMP/bomq.csv"
+[ "$(tte-fetch "$TMP/bomq.csv" | jq -r .problem)" = q ] || fail "CSV with a BOM and a quoted first column"
+printf 'problem,answer\n"caf\xc3\xa9 \xe2\x82\xac",7\n' > "$TMP/utf8.csv"
+[ "$(tte-fetch "$TMP/utf8.csv" | jq -r .problem)" = "café €" ] || fail "UTF-8 CSV"
+# Ids count every record, also the bad ones --skip-bad skips.
+printf '{"q":"a","a":1}\n{"q":\n{"q":"c","a":3}\n' > "$TMP/skip.jsonl"
+[ "$(tte-fetch "$TMP/skip.jsonl" --problem-field q --answer-field a --skip-bad 2>/dev/null | jq -r .id | tr '\n' ' ')" = "skip/0 skip/2 " ] || fail "ids after a skipped line"
 expect_fail 1 "unknown dataset 'aime99'" tte-fetch aime99
 expect_fail 1 "nope.jsonl: No such file" tte-fetch "$TMP/nope.jsonl"
 expect_fail 2 "--limit: 'x' is not an integer" tte-fetch aime24 --limit x
