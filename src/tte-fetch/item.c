@@ -75,6 +75,7 @@ static char *build_prompt(const item_fields *f, prompt_style style) {
         sb_puts(&b, "\n\n");
         add_options(&b, f->choices);
         if (style == PROMPT_PLAIN) sb_puts(&b, PLAIN_PROMPT);
+        if (style == PROMPT_STUDY && f->math_suffix) sb_puts(&b, MATH_PROMPT);
     } else if (style == PROMPT_STUDY) {
         if (f->aime) {
             sb_puts(&b, "\n");

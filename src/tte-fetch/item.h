@@ -16,6 +16,8 @@ typedef struct {
     json_t *choices;         /* borrowed array of strings, or NULL */
     json_t *meta;            /* borrowed object of source fields worth keeping, or NULL */
     int aime;                /* add the study's three-digit AIME instruction */
+    int math_suffix;         /* multiple choice, study style: the maths instruction after the options
+                                (the study's GPQA prompt: it appended it to every dataset's text) */
 } item_fields;
 
 /* A new item record with the prompt in STYLE; fields are copied. */

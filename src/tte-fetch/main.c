@@ -8,6 +8,7 @@
 #include "arith.h"
 #include "cli.h"
 #include "datasets.h"
+#include "gpqa.h"
 #include "jsonl.h"
 #include "options.h"
 #include "outfile.h"
@@ -16,6 +17,7 @@
 
 static const char HELP[] =
     "Usage: tte-fetch [OPTION]... NAME|FILE\n"
+    "  or:  tte-fetch [OPTION]... gpqa FILE\n"
     "Emit benchmark items as JSON lines: a built-in dataset by NAME, or a user's FILE\n"
     "(.jsonl, .json holding an array, .csv with a header row; '-' reads JSON lines from stdin).\n"
     "\n"
@@ -31,13 +33,16 @@ static const char HELP[] =
     "  --count N               number of items (default 200)\n"
     "  --terms A..B            K is drawn from A..B (default 2..12)\n"
     "  --max-value N           numbers are drawn from 1..N (default 9)\n"
+    "GPQA from your own download (gpqa_diamond.csv of Idavidrein/gpqa; not shipped):\n"
+    "  --revised               read the revised columns (default: the pre-revision ones, as the study)\n"
+    "  --shuffle-seed N        seed of the choice order, numpy RandomState(N) (default 42, the study's)\n"
     "User files:\n"
     "  --problem-field F       field with the problem (default: problem)\n"
     "  --answer-field F        field with the answer (default: answer)\n"
     "  --choices-field F       field with the options: makes items multiple choice\n"
     "  --id-field F            field with the item id (default: DATASET/INDEX)\n"
     "  --answer-type T         integer, number or latex (default: inferred from each answer)\n"
-    "  --dataset NAME          dataset name (default: the file's base name)\n";
+    "  --dataset NAME          dataset name (default: the file's base name; gpqa: gpqa)\n";
 static const char HELP_TAIL[] =
     "Selection happens in this order: --shuffle, --range, --shard, --limit.\n"
     "Exit status: 0 ok, 1 bad input, 2 usage error. See tte-fetch(1) and tte(7).\n";
@@ -61,6 +66,15 @@ static void parse_shard(const char *s, long *k, long *n) {
     *k = (long)tte_cli_int("--shard", s, 0, *n - 1);
 }
 
+/* "--NAME" of the option with code C in OPTIONS (a string that lives as long as the program). */
+static const char *option_name(const struct option *options, int c) {
+    static char names[32][32];
+    for (int i = 0; options[i].name && i < 32; i++)
+        if (options[i].val == c)
+            return snprintf(names[i], sizeof names[i], "--%s", options[i].name), names[i];
+    return "an option";
+}
+
 int main(int argc, char **argv) {
     tte_cli_init(argv[0]);
     enum {
@@ -80,7 +94,9 @@ int main(int argc, char **argv) {
         OPT_SEED,
         OPT_COUNT,
         OPT_TERMS,
-        OPT_MAXVAL
+        OPT_MAXVAL,
+        OPT_REVISED,
+        OPT_SHUFFLE_SEED
     };
     static const struct option options[] = {{"list", no_argument, 0, OPT_LIST},
                                             {"prompt-style", required_argument, 0, OPT_STYLE},
@@ -99,6 +115,8 @@ int main(int argc, char **argv) {
                                             {"count", required_argument, 0, OPT_COUNT},
                                             {"terms", required_argument, 0, OPT_TERMS},
                                             {"max-value", required_argument, 0, OPT_MAXVAL},
+                                            {"revised", no_argument, 0, OPT_REVISED},
+                                            {"shuffle-seed", required_argument, 0, OPT_SHUFFLE_SEED},
                                             {0, 0, 0, 0}};
     tte_opts spec = {.common = TTE_OPT_OUTPUT, .longopts = options, .help = HELP, .help_tail = HELP_TAIL};
     tte_common com = tte_common_defaults();
@@ -109,8 +127,18 @@ int main(int argc, char **argv) {
     uint64_t seed = 0;
     arith_options aopt = {.seed = 0, .count = 200, .min_terms = 2, .max_terms = 12, .max_value = 9};
     userfile_options uopt = {.problem_field = "problem", .answer_field = "answer"};
+    gpqa_options gopt = {.seed = GPQA_STUDY_SEED};
+    /* The first option given that only one kind of source takes, so that another kind refuses it
+     * instead of ignoring it (aime24 --count 5 gave 30 items). */
+    const char *arith_only = NULL, *user_only = NULL, *gpqa_only = NULL;
     int c;
     while ((c = tte_opts_next(&spec, &com, argc, argv)) != -1) {
+        const char *name = option_name(options, c);
+        if (c == OPT_SEED || c == OPT_COUNT || c == OPT_TERMS || c == OPT_MAXVAL)
+            arith_only = arith_only ? arith_only : name;
+        if (c == OPT_PROBLEM || c == OPT_ANSWER || c == OPT_CHOICES || c == OPT_ID || c == OPT_TYPE)
+            user_only = user_only ? user_only : name;
+        if (c == OPT_REVISED || c == OPT_SHUFFLE_SEED) gpqa_only = gpqa_only ? gpqa_only : name;
         switch (c) {
         case OPT_LIST:
             dataset_list(stdout);
@@ -173,19 +201,39 @@ int main(int argc, char **argv) {
         case OPT_MAXVAL:
             aopt.max_value = (int)tte_cli_int("--max-value", optarg, 1, 1000000);
             break;
+        case OPT_REVISED:
+            gopt.revised = 1;
+            break;
+        case OPT_SHUFFLE_SEED:
+            gopt.seed = (uint32_t)tte_cli_int("--shuffle-seed", optarg, 0, UINT32_MAX);
+            break;
         }
     }
-    if (optind != argc - 1)
+    int gpqa = optind < argc && strcmp(argv[optind], "gpqa") == 0;
+    if (gpqa && optind + 1 >= argc)
+        tte_cli_usage("gpqa needs the FILE you downloaded: gpqa_diamond.csv of the Hugging Face dataset "
+                      "Idavidrein/gpqa (gated, so tte does not ship it)");
+    if (optind != argc - 1 - gpqa)
         tte_cli_usage(optind == argc ? "a dataset NAME or a FILE is needed" : "one NAME or FILE only");
-    const char *source = argv[optind];
+    const char *source = argv[optind + gpqa];
 
     json_t *items = json_array();
     long skipped = 0;
     char err[1024];
     const dataset *d = dataset_find(source);
     int is_file = strchr(source, '/') || strchr(source, '.') || strcmp(source, "-") == 0;
+    int arith = !gpqa && strcmp(source, "arith") == 0, user = !gpqa && !arith && !d && is_file;
+    if (arith_only && !arith)
+        tte_cli_usage("%s is for the arith set%s", arith_only,
+                      strcmp(arith_only, "--count") == 0 ? " (the first N items of another: --limit N)" : "");
+    if (user_only && !user) tte_cli_usage("%s is for user files", user_only);
+    if (gpqa_only && !gpqa) tte_cli_usage("%s is for gpqa FILE", gpqa_only);
+    if (uopt.dataset && !user && !gpqa) tte_cli_usage("--dataset is for user files and gpqa FILE");
     int rc;
-    if (strcmp(source, "arith") == 0)
+    if (gpqa) {
+        gopt.dataset = uopt.dataset;
+        rc = gpqa_read(source, &gopt, style, skip_bad, items, &skipped, err, sizeof err);
+    } else if (arith)
         arith_generate(&aopt, style, items), rc = 0;
     else if (d)
         rc = dataset_read(d, style, skip_bad, items, &skipped, err, sizeof err);

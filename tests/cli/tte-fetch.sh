@@ -17,7 +17,7 @@ olympiadbench 675
 mmlu-stem 3018
 arc-challenge 1172
 LIST
-[ "$(tte-fetch --list | wc -l)" = 11 ] || fail "--list"
+[ "$(tte-fetch --list | wc -l)" = 12 ] || fail "--list"
 
 # The synthetic arith set: reproducible per seed, answers and solutions that add up.
 [ "$(tte-fetch arith --count 50 | md5sum)" = "$(tte-fetch arith --count 50 | md5sum)" ] || fail "arith not reproducible"
