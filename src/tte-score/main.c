@@ -1,12 +1,13 @@
 /* tte-score: grades generations against their gold answers, and measures the continuous metric.
  *
- * Four modes:
+ * Five modes:
  *   --grade-only       no model: every record carries an answer (the forced "final" of tte-gen, a
  *                      "pred" made elsewhere, or a "text" to extract one from) and its gold
  *                      "answer"; adds "pred" (canonical form), "extracted" and "correct"
  *   --model DIR        grading plus the continuous metric of each generation record (metric.c)
  *   --model DIR --logprobs   teacher-forced log-probabilities of any text (logprobs.c)
- *   --model DIR --next-dist K   next-token distributions (nextdist.c) */
+ *   --model DIR --next-dist K   next-token distributions (nextdist.c)
+ *   --prm DIR          process-reward step scores (prm.c) */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include "nextdist.h"
 #include "options.h"
 #include "outfile.h"
+#include "prm.h"
 #include "session.h"
 
 static const char help[] =
@@ -34,6 +36,10 @@ static const char help[] =
     "  --model DIR|ID   the model that generated the records (folder or Hugging Face id)\n"
     "  --template FILE  the chat template tte-gen was given, if any\n"
     "  --rescore        score records that another model generated (their \"model_hash\" differs)\n"
+    "  --prm DIR        instead of --model: add \"step_scores\" and \"prm_score\" from a process\n"
+    "                   reward model read at a tag token (Math-Shepherd style; DIR/tte_prm.json)\n"
+    "  --step-delim S   with --prm: what ends a step (default: the PRM's, else \"\\n\\n\")\n"
+    "  --prm-agg A      with --prm: prm_score is the last, min or prod of the steps (default last)\n"
     "  --grade-only     grade answers already in the records, without a model: \"final\" (tte-gen's\n"
     "                   forced answer), else \"pred\", else the last \\boxed{} of \"text\" (with fallbacks)\n"
     "  --grader NAME    math-verify (the default: Math-Verify's rules) or qwen (Qwen2.5-Math's\n"
@@ -53,6 +59,8 @@ static const char help_tail[] =
 
 typedef struct {
     int grade_only, logprobs, rescore;
+    const char *prm_dir; /* --prm */
+    prm_options prm;
     nextdist_options next; /* --next-dist: top_k > 0, or all (top_k 0 with a file) */
     int next_dist;
     const char *model;
@@ -72,7 +80,10 @@ static options parse_options(int argc, char **argv) {
         OPT_NEXT_DIST,
         OPT_NEXT_DIST_FILE,
         OPT_NEXT_DIST_DTYPE,
-        OPT_RESCORE
+        OPT_RESCORE,
+        OPT_PRM,
+        OPT_STEP_DELIM,
+        OPT_PRM_AGG
     };
     static const struct option longopts[] = {
         {"grade-only", no_argument, NULL, OPT_GRADE_ONLY},
@@ -82,6 +93,9 @@ static options parse_options(int argc, char **argv) {
         {"grader", required_argument, NULL, OPT_GRADER},
         {"next-dist", required_argument, NULL, OPT_NEXT_DIST},
         {"rescore", no_argument, NULL, OPT_RESCORE},
+        {"prm", required_argument, NULL, OPT_PRM},
+        {"step-delim", required_argument, NULL, OPT_STEP_DELIM},
+        {"prm-agg", required_argument, NULL, OPT_PRM_AGG},
         {"next-dist-file", required_argument, NULL, OPT_NEXT_DIST_FILE},
         {"next-dist-dtype", required_argument, NULL, OPT_NEXT_DIST_DTYPE},
         {NULL, 0, NULL, 0},
@@ -119,6 +133,22 @@ static options parse_options(int argc, char **argv) {
             o.next.top_k =
                 strcmp(optarg, "all") == 0 ? 0 : (int)tte_cli_int("--next-dist", optarg, 1, 1 << 24);
             break;
+        case OPT_PRM:
+            o.prm_dir = optarg;
+            break;
+        case OPT_STEP_DELIM:
+            o.prm.step_delim = optarg;
+            break;
+        case OPT_PRM_AGG:
+            if (strcmp(optarg, "last") == 0)
+                o.prm.agg = PRM_AGG_LAST;
+            else if (strcmp(optarg, "min") == 0)
+                o.prm.agg = PRM_AGG_MIN;
+            else if (strcmp(optarg, "prod") == 0)
+                o.prm.agg = PRM_AGG_PROD;
+            else
+                tte_cli_usage("--prm-agg: '%s' is not last, min or prod", optarg);
+            break;
         case OPT_RESCORE:
             o.rescore = 1;
             break;
@@ -132,9 +162,15 @@ static options parse_options(int argc, char **argv) {
             break;
         }
     }
-    if (o.grade_only && o.model) tte_cli_usage("--grade-only grades without a model: leave out --model");
-    if (!o.grade_only && !o.model)
-        tte_cli_usage("give --model DIR, or --grade-only to grade without a model");
+    if (o.grade_only && (o.model || o.prm_dir))
+        tte_cli_usage("--grade-only grades without a model: leave out --model and --prm");
+    if (o.prm_dir && o.model)
+        tte_cli_usage(
+            "--prm scores with the PRM alone: pipe tte-score --model's output into tte-score --prm");
+    if ((o.prm.step_delim || o.prm.agg) && !o.prm_dir)
+        tte_cli_usage("--step-delim and --prm-agg go with --prm");
+    if (!o.grade_only && !o.model && !o.prm_dir)
+        tte_cli_usage("give --model DIR, --prm DIR, or --grade-only to grade without a model");
     if (o.logprobs && o.grade_only) tte_cli_usage("--logprobs needs --model, not --grade-only");
     if (o.next_dist && (o.grade_only || o.logprobs))
         tte_cli_usage("--next-dist is a mode of its own, with --model");
@@ -185,17 +221,18 @@ int main(int argc, char **argv) {
     options o = parse_options(argc, argv);
     char err[1024];
     tte_session *ses = NULL;
-    if (o.model) {
-        tte_session_opts so = {.model = o.model,
+    if (o.model || o.prm_dir) {
+        tte_session_opts so = {.model = o.model ? o.model : o.prm_dir,
                                .template_path = o.template_path,
-                               .chat = !o.logprobs && (!o.next_dist || o.template_path),
+                               .chat = !o.logprobs && !o.prm_dir && (!o.next_dist || o.template_path),
                                .threads = o.common.threads,
                                .device = o.common.device,
-                               .use_cache = o.common.use_cache && !o.logprobs && !o.next_dist};
+                               .use_cache = o.common.use_cache && !o.logprobs && !o.next_dist && !o.prm_dir};
         if (!(ses = tte_session_open(&so, err, sizeof err))) tte_die("%s", err);
     }
     tte_outfile out;
-    if (tte_outfile_open(&out, o.common.output, err, sizeof err) != 0) tte_die("%s", err);
+    if (tte_outfile_open_for(&out, o.common.output, o.files, o.nfiles, err, sizeof err) != 0)
+        tte_die("%s", err);
     tte_jsonl *in = tte_jsonl_open_list(o.files, o.nfiles);
     metric_options mo = {.batch = o.common.batch,
                          .kv_mem = o.common.kv_mem,
@@ -204,7 +241,9 @@ int main(int argc, char **argv) {
                          .rescore = o.rescore};
     o.next.use_template = o.template_path != NULL;
     o.next.batch = o.common.batch, o.next.kv_mem = o.common.kv_mem;
+    o.prm.batch = o.common.batch, o.prm.kv_mem = o.common.kv_mem;
     int rc = o.grade_only  ? grade_only(&o, in, out.f)
+             : o.prm_dir   ? prm_run(ses, &o.prm, in, out.f)
              : o.logprobs  ? logprobs_run(ses, o.common.batch, o.common.kv_mem, in, out.f)
              : o.next_dist ? nextdist_run(ses, &o.next, in, out.f)
                            : metric_run(ses, &mo, in, out.f);

@@ -1,0 +1,49 @@
+# tte-score --prm: step scores from a PRM read at a tag token (Math-Shepherd style), against
+# teacher forcing (--logprobs) of the good and bad tokens after each tag; steps from tte-gen's
+# thinking and from a "steps" list; the aggregates; bad input. The embedded model stands in for a
+# PRM here (its folder plus a tte_prm.json): the contract, not a good verifier.
+source "$(dirname "$0")/common.bash"
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+MODEL=$ROOT/share/models/tte-tiny-arith
+PRM=$TMP/prm
+mkdir -p "$PRM"
+for f in config.json model.safetensors tokenizer.json tokenizer_config.json; do ln -s "$MODEL/$f" "$PRM/$f"; done
+printf '{"style": "shepherd", "tag": "!", "good": "+", "bad": "-", "system": "Check:", "step_delim": "\\n"}\n' \
+    >"$PRM/tte_prm.json"
+
+echo '{"id": "a", "problem": "What is 1+2+8?", "steps": ["1", "+2=3", "+8=12"], "answer": "11"}' >"$TMP/steps"
+tte-score --prm "$PRM" "$TMP/steps" >"$TMP/scored"
+jq -e '(.step_scores | length) == 3 and all(.step_scores[]; . > 0 and . < 1) and .prm_score == .step_scores[2] and
+    .prm == "prm" and (.correct | type) == "number"' "$TMP/scored" >/dev/null || fail "step scores: $(cat "$TMP/scored")"
+# Step k's score is p(good) / (p(good) + p(bad)) after the text through its tag, by teacher forcing.
+text='Check:\nWhat is 1+2+8?\n 1!\n+2=3!\n+8=12!'
+for k in 1 2 3; do
+    prefix=$(printf '%s' "$text" | awk -v k="$k" 'BEGIN{RS="!"} NR<=k {printf "%s!", $0}')
+    ids=$(jq -c -n --arg t "$(printf "$prefix")" '{text: $t}' | tte-gen --model "$MODEL" --encode | jq -c .ids)
+    for tok in + -; do jq -c -n --argjson p "$ids" --arg t "$tok" '{prompt_ids: $p, text: $t}'; done
+done | tte-score --model "$MODEL" --logprobs | jq -s -c '[range(0; length; 2) as $i |
+    (.[$i].logprobs[0] | exp) as $g | (.[$i + 1].logprobs[0] | exp) as $b | $g / ($g + $b)]' >"$TMP/want"
+jq -e --slurpfile w "$TMP/want" '[.step_scores, $w[0]] | transpose | all(.[]; (.[0] - .[1] | fabs) < 1e-9)' \
+    "$TMP/scored" >/dev/null || fail "step scores differ from teacher forcing: $(jq -c .step_scores "$TMP/scored") vs $(cat "$TMP/want")"
+# The aggregates.
+tte-score --prm "$PRM" --prm-agg min "$TMP/steps" | jq -e '.prm_score == (.step_scores | min)' >/dev/null || fail "min"
+tte-score --prm "$PRM" --prm-agg prod "$TMP/steps" |
+    jq -e '(.prm_score - (.step_scores | reduce .[] as $s (1; . * $s)) | fabs) < 1e-15' >/dev/null || fail "prod"
+
+# tte-gen's records: the thinking cut at the delimiter, then the forced answer; batching changes nothing.
+tte-fetch arith --count 4 --seed 2 | tte-gen --model "$MODEL" --budgets 4..5 -n 2 >"$TMP/gen"
+tte-score --prm "$PRM" "$TMP/gen" >"$TMP/gp"
+jq -e -s 'length == 16 and all(.[]; (.step_scores | length) == ((.thinking | split("\n") | map(select(. != "")) |
+    length) + 1) and (.correct | type) == "number")' "$TMP/gp" >/dev/null || fail "steps of generations"
+tte-score --prm "$PRM" --batch 1 --threads 1 "$TMP/gen" | cmp -s - "$TMP/gp" || fail "--batch 1 differs"
+
+# Bad input: one line each.
+echo '{"id": "b", "problem": "x", "steps": ["a!b"], "answer": "1"}' >"$TMP/bad"
+expect_fail 1 'bad:1: field "steps": 1 steps but 2 tag tokens' tte-score --prm "$PRM" "$TMP/bad"
+echo '{"id": "b", "problem": "x", "steps": [], "answer": "1"}' >"$TMP/bad"
+expect_fail 1 'bad:1: field "steps": must be a non-empty list' tte-score --prm "$PRM" "$TMP/bad"
+printf '{"style": "value-head"}\n' >"$PRM/tte_prm.json"
+expect_fail 1 "field \"style\": 'value-head' is not a kind of PRM" tte-score --prm "$PRM" "$TMP/steps"
+expect_fail 2 'pipe tte-score --model' tte-score --prm "$PRM" --model "$MODEL" "$TMP/steps"
+expect_fail 2 "'max' is not last, min or prod" tte-score --prm "$PRM" --prm-agg max "$TMP/steps"
+echo "tte-score prm: ok"
