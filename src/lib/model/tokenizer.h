@@ -16,13 +16,15 @@
  *
  * Encoding: bytes that are not UTF-8 are first replaced as utf8.h describes; added tokens are
  * matched leftmost-longest on the raw text; the text between them is normalised, split by the
- * pre-tokenizer pattern, and each piece merged by merge rank.
+ * pre-tokenizer steps in turn (patterns, ByteLevel's prefix space), and each piece merged by merge
+ * rank.
  *
- * Regular expressions: tokenizers runs the Split pattern with Oniguruma, tte with PCRE2; both take
- * \s as Unicode White_Space and (?i) as Unicode case folding. The JavaScript reference the tests
- * compare against differs there (its \s has U+FEFF but not U+0085, its (?i:'s) is rewritten as
- * '[sS]'), so strings with those characters are left out of the golden corpus and tte follows
- * tokenizers. Characters assigned after Unicode 14 (PCRE2 10.42's tables) may split differently.
+ * Regular expressions: tokenizers runs the Split pattern (and ByteLevel's) with Oniguruma, tte with
+ * PCRE2; both take \s as Unicode White_Space and (?i) as Unicode case folding. The JavaScript
+ * references the tests compare against (transformers.js, gpt-tokenizer) differ there (their \s has
+ * U+FEFF but not U+0085, transformers.js rewrites (?i:'s) as '[sS]'), so strings with those
+ * characters are left out of the golden corpus and tte follows tokenizers. Characters assigned after
+ * Unicode 14 (PCRE2 10.42's tables) may split differently.
  *
  * Decoding gives bytes (a token may hold part of a UTF-8 character); clean_up_tokenization_spaces
  * is never applied, so decode(encode(x)) == x for every valid UTF-8 x that NFC leaves unchanged.
