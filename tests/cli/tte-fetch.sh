@@ -30,6 +30,15 @@ tte-fetch arith --count 200 --terms 3..5 | jq -e -s 'all(.[];
     fail "arith items"
 [ "$(tte-fetch arith --count 7 | jq -r .answer_type | sort -u)" = integer ] || fail "arith answer type"
 expect_fail 2 "--terms: '0' is not an integer" tte-fetch arith --terms 0..3
+# Options of one kind of source are refused by the others, not ignored (issue 21.15: aime24 --count 5
+# gave 30 items).
+expect_fail 2 "--count is for the arith set \\(the first N items of another: --limit N\\)" tte-fetch aime24 --count 5
+expect_fail 2 "--seed is for the arith set" tte-fetch math500 --seed 3
+expect_fail 2 "--terms is for the arith set" tte-fetch "$TMP/none.jsonl" --terms 2..3
+expect_fail 2 "--problem-field is for user files" tte-fetch aime24 --problem-field q
+expect_fail 2 "--choices-field is for user files" tte-fetch arith --choices-field c
+expect_fail 2 "--dataset is for user files and gpqa FILE" tte-fetch gsm8k --dataset x
+expect_fail 2 "--shuffle-seed is for gpqa FILE" tte-fetch mmlu-stem --shuffle-seed 1
 
 # Spot checks against the source files.
 [ "$(tte-fetch aime24 --limit 1 | jq -r '[.id,.answer,.answer_type]|join(" ")')" = "aime24/0 204 integer" ] || fail aime24
