@@ -146,6 +146,7 @@ int tte_opts_next(tte_opts *spec, tte_common *com, int argc, char **argv) {
             com->progress = 1;
             break;
         case CODE_OUTPUT:
+            if (!*optarg) tte_cli_usage("-o: the file name is empty (use '-' for standard output)");
             com->output = optarg;
             break;
         case CODE_HELP:

@@ -252,7 +252,10 @@ int main(int argc, char **argv) {
     if (skipped) tte_warn("skipped %ld bad record%s", skipped, skipped == 1 ? "" : "s");
 
     tte_outfile out;
-    if (tte_outfile_open(&out, com.output, err, sizeof err) != 0) tte_die("%s", err);
+    /* The input is a file when it is neither arith nor a built-in dataset. */
+    if (tte_outfile_open_for(&out, com.output, !d && is_file ? (char *const *)&source : NULL, 1, err,
+                             sizeof err) != 0)
+        tte_die("%s", err);
     if (shuffled) shuffle(items, seed);
     long long n = (long long)json_array_size(items);
     long written = 0;

@@ -118,7 +118,8 @@ int main(int argc, char **argv) {
 
     char err[512];
     tte_outfile out;
-    if (tte_outfile_open(&out, com.output, err, sizeof err) != 0) tte_die("%s", err);
+    if (tte_outfile_open_for(&out, com.output, argv + optind, argc - optind, err, sizeof err) != 0)
+        tte_die("%s", err);
     tte_jsonl *r = tte_jsonl_open_list(argv + optind, argc - optind);
     if (predict) {
         predict_options po = {.bootstrap = o.bootstrap, .seed = o.seed, .level = o.level};

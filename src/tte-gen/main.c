@@ -354,7 +354,8 @@ int main(int argc, char **argv) {
     tte_session *ses = tte_session_open(&so, err, sizeof err);
     if (!ses) tte_die("%s", err);
     tte_outfile out;
-    if (tte_outfile_open(&out, o.common.output, err, sizeof err) != 0) tte_die("%s", err);
+    if (tte_outfile_open_for(&out, o.common.output, o.inputs, o.ninputs, err, sizeof err) != 0)
+        tte_die("%s", err);
     int rc = 0;
     if (tokenizer_only) {
         struct tokenize_ctx ctx = {.tok = ses->tok, .chat = ses->chat, .skip_special = o.skip_special};

@@ -174,7 +174,8 @@ int main(int argc, char **argv) {
     plot_data_free(&data);
     char err[512];
     tte_outfile out;
-    if (tte_outfile_open(&out, com.output, err, sizeof err) != 0) tte_die("%s", err);
+    if (tte_outfile_open_for(&out, com.output, argv + optind, argc - optind, err, sizeof err) != 0)
+        tte_die("%s", err);
     int ok = fwrite(script, 1, length, out.f) == length;
     free(script);
     if (!ok) {
