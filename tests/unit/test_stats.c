@@ -261,3 +261,70 @@ Test(stats, maj_at_k_votes_with_first_occurrence_ties) {
     const int zero[] = {1, 1};
     cr_expect_eq(tte_maj_at_k(none, zero, 2), 0);
 }
+
+/* Brute force over every k-subset as a bit mask: Best-of-N (the subset's best scores, ties shared
+ * evenly) and weighted voting (score sums per distinct answer; a tie to the lowest sample index). */
+static void brute_selection(const char *const *preds, const double *score, const int *correct, int n, int k,
+                            double *bon, double *weighted) {
+    double sum_bon = 0, sum_w = 0, subsets = 0;
+    for (unsigned mask = 0; mask < (1u << n); mask++) {
+        if (__builtin_popcount(mask) != k) continue;
+        double top = -INFINITY;
+        for (int i = 0; i < n; i++)
+            if (mask >> i & 1) top = fmax(top, score[i]);
+        double hits = 0, ties = 0;
+        for (int i = 0; i < n; i++)
+            if ((mask >> i & 1) && score[i] == top) hits += correct[i], ties++;
+        sum_bon += hits / ties;
+        int winner = -1;
+        double best = 0;
+        for (int i = 0; i < n; i++) {
+            if (!(mask >> i & 1) || !preds[i]) continue;
+            double w = 0;
+            for (int j = 0; j < n; j++)
+                if ((mask >> j & 1) && preds[j] && strcmp(preds[j], preds[i]) == 0) w += score[j];
+            if (winner < 0 || w > best) winner = i, best = w;
+        }
+        sum_w += winner >= 0 && correct[winner];
+        subsets++;
+    }
+    *bon = sum_bon / subsets, *weighted = sum_w / subsets;
+}
+
+Test(stats, bon_and_weighted_at_k_match_brute_force) {
+    /* ties in the scores, repeated answers, a sample without an answer */
+    const char *preds[] = {"7", "12", "7", NULL, "12", "3", "7", "12", "5", "3"};
+    const double score[] = {0.9, 0.8, 0.3, 0.95, 0.8, 0.1, 0.3, 0.6, 0.8, 0.2};
+    const int correct[] = {1, 0, 1, 0, 0, 0, 1, 0, 0, 0};
+    int n = 10;
+    for (int k = 1; k <= n; k++) {
+        double bon, weighted;
+        char what[32];
+        brute_selection(preds, score, correct, n, k, &bon, &weighted);
+        snprintf(what, sizeof what, "bon@%d", k);
+        expect_close(tte_bon_at_k(score, correct, n, k), bon, 1e-12, what);
+        snprintf(what, sizeof what, "weighted@%d", k);
+        expect_close(tte_weighted_at_k(preds, score, correct, n, k, 1), weighted, 1e-12, what);
+    }
+    expect_close(tte_bon_at_k(score, correct, n, 1), 0.3, 1e-12, "bon@1 is the fraction correct");
+}
+
+Test(stats, weighted_at_k_samples_subsets_when_there_are_too_many) {
+    enum { N = 24, K = 8 }; /* C(24, 8) = 735471 subsets: sampled */
+    const char *answers[] = {"1", "2", "3", "4"};
+    const char *preds[N];
+    double score[N];
+    int correct[N];
+    uint64_t st = 5;
+    for (int i = 0; i < N; i++) {
+        int a = tte_random_index(&st, 4);
+        preds[i] = answers[a], correct[i] = a == 0, score[i] = (double)tte_random_index(&st, 100) / 100;
+    }
+    double bon, exact;
+    brute_selection(preds, score, correct, N, K, &bon, &exact);
+    double got = tte_weighted_at_k(preds, score, correct, N, K, 9);
+    /* 4000 subsets: the standard error is at most 0.5 / sqrt(4000) = 0.008 */
+    cr_expect(fabs(got - exact) < 0.035, "sampled %g, exact %g", got, exact);
+    cr_expect_eq(got, tte_weighted_at_k(preds, score, correct, N, K, 9), "the same seed, other subsets");
+    expect_close(tte_bon_at_k(score, correct, N, K), bon, 1e-12, "bon@8 of 24");
+}
