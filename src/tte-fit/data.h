@@ -13,6 +13,7 @@ typedef struct {
     long long index; /* the record's "sample", or its order of arrival when it has none */
     int correct;     /* -1: the record has no "correct" */
     char *pred;      /* NULL: no answer */
+    double prm;      /* the record's "prm_score" (tte-score --prm); NAN: none */
 } sample;
 
 /* One item at one budget: the samples' metric values and, for pass@k, the samples themselves. */

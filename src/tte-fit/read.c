@@ -104,6 +104,9 @@ int fitdata_add(fitdata *d, tte_jsonl *r, json_t *rec) {
     json_t *pred = json_object_get(rec, TTE_FIELD_PRED);
     if (pred && !json_is_null(pred) && !json_is_string(pred))
         return tte_jsonl_fail(r, "field \"pred\": must be a string or null");
+    json_t *prm = json_object_get(rec, "prm_score");
+    if (prm && !json_is_null(prm) && !(json_is_number(prm) && isfinite(json_number_value(prm))))
+        return tte_jsonl_fail(r, "field \"prm_score\": must be a number");
     json_t *sample_field = json_object_get(rec, TTE_FIELD_SAMPLE);
     if (sample_field && !json_is_integer(sample_field))
         return tte_jsonl_fail(r, "field \"sample\": must be an integer");
@@ -124,6 +127,7 @@ int fitdata_add(fitdata *d, tte_jsonl *r, json_t *rec) {
     s->index = sample_field ? json_integer_value(sample_field) : d->arrivals;
     s->correct = present[TTE_METRIC_CORRECT] ? (int)values[TTE_METRIC_CORRECT] : -1;
     s->pred = json_is_string(pred) ? tte_xstrdup(json_string_value(pred)) : NULL;
+    s->prm = json_is_number(prm) ? json_number_value(prm) : NAN;
     d->arrivals++;
     return 0;
 }

@@ -278,12 +278,21 @@ done:
 
 /* ---- repeated sampling ---- */
 
-/* The graded samples of a cell (those with "correct"), in sample order, into PREDS and CORRECT. */
-static int graded(const cell *c, const char **preds, int *correct) {
+/* The graded samples of a cell (those with "correct"), in sample order, into PREDS, CORRECT and
+ * PRM (their prm_score, NAN without). */
+static int graded(const cell *c, const char **preds, int *correct, double *prm) {
     int n = 0;
     for (int s = 0; s < c->nsamples; s++)
-        if (c->samples[s].correct >= 0) preds[n] = c->samples[s].pred, correct[n++] = c->samples[s].correct;
+        if (c->samples[s].correct >= 0)
+            preds[n] = c->samples[s].pred, prm[n] = c->samples[s].prm, correct[n++] = c->samples[s].correct;
     return n;
+}
+
+/* Whether every sample has a prm_score: Best-of-N and weighted voting need one each. */
+static int all_scored(const double *prm, int n) {
+    for (int s = 0; s < n; s++)
+        if (isnan(prm[s])) return 0;
+    return 1;
 }
 
 /* One passk record per budget of G at which some item has graded samples. */
@@ -294,48 +303,66 @@ static int report_passk(FILE *out, const group *g) {
             if (g->items[i].cells[c].nsamples > maxs) maxs = g->items[i].cells[c].nsamples;
     const char **preds = tte_xmalloc(tte_xmul((size_t)maxs, sizeof(char *)));
     int *correct = tte_xmalloc(tte_xmul((size_t)maxs, sizeof(int))), ks[64];
-    double pass[64], maj[64];
+    double *prm = tte_xmalloc(tte_xmul((size_t)maxs, sizeof(double)));
+    double pass[64], maj[64], bon[64], weighted[64];
     int rc = 0;
     for (int j = 0; j < g->nbudgets && rc == 0; j++) {
         /* The k: powers of two up to the fewest samples any item has at this budget. */
-        int nmin = 0, nitems = 0;
+        int nmin = 0, nitems = 0, scored = 1;
         for (int i = 0; i < g->nitems; i++)
             for (int c = 0; c < g->items[i].ncells; c++) {
                 if (g->items[i].cells[c].budget != g->budgets[j]) continue;
-                int n = graded(&g->items[i].cells[c], preds, correct);
+                int n = graded(&g->items[i].cells[c], preds, correct, prm);
                 if (n == 0) continue;
                 nmin = nitems == 0 || n < nmin ? n : nmin;
                 nitems++;
+                scored = scored && all_scored(prm, n);
             }
         if (nitems == 0) continue;
         int nk = 0;
-        for (long long k = 1; k <= nmin && nk < 64; k *= 2) ks[nk] = (int)k, pass[nk] = maj[nk] = 0, nk++;
+        for (long long k = 1; k <= nmin && nk < 64; k *= 2)
+            ks[nk] = (int)k, pass[nk] = maj[nk] = bon[nk] = weighted[nk] = 0, nk++;
         for (int i = 0; i < g->nitems; i++)
             for (int c = 0; c < g->items[i].ncells; c++) {
                 if (g->items[i].cells[c].budget != g->budgets[j]) continue;
-                int n = graded(&g->items[i].cells[c], preds, correct), nc = 0;
+                int n = graded(&g->items[i].cells[c], preds, correct, prm), nc = 0;
                 if (n == 0) continue;
                 for (int s = 0; s < n; s++) nc += correct[s];
                 for (int t = 0; t < nk; t++) {
                     pass[t] += tte_pass_at_k(n, nc, ks[t]);
                     maj[t] += tte_maj_at_k(preds, correct, ks[t]);
+                    if (!scored) continue;
+                    bon[t] += tte_bon_at_k(prm, correct, n, ks[t]);
+                    /* each item and k its own stream of subsets, the same in every run */
+                    weighted[t] +=
+                        tte_weighted_at_k(preds, prm, correct, n, ks[t], (uint64_t)i * 64 + (uint64_t)t);
                 }
             }
         json_t *rec = new_record(TTE_KIND_PASSK, g->key), *why = json_object();
         json_object_set_new(rec, "budget", json_integer(g->budgets[j]));
         json_object_set_new(rec, "items", json_integer(nitems));
         json_object_set_new(rec, "n", json_integer(nmin));
-        json_t *jk = json_array(), *jp = json_array(), *jm = json_array();
+        json_t *jk = json_array(), *jp = json_array(), *jm = json_array(), *jb = json_array(),
+               *jw = json_array();
         for (int t = 0; t < nk; t++) {
             pass[t] /= nitems;
             maj[t] /= nitems;
             json_array_append_new(jk, json_integer(ks[t]));
             json_array_append_new(jp, json_real(pass[t]));
             json_array_append_new(jm, json_real(maj[t]));
+            json_array_append_new(jb, json_real(bon[t] / nitems));
+            json_array_append_new(jw, json_real(weighted[t] / nitems));
         }
         json_object_set_new(rec, "k", jk);
         json_object_set_new(rec, "pass_at_k", jp);
         json_object_set_new(rec, "maj_at_k", jm);
+        /* With a prm_score on every sample (tte-score --prm): verifier-based selection. */
+        if (scored) {
+            json_object_set_new(rec, "bon_at_k", jb);
+            json_object_set_new(rec, "weighted_at_k", jw);
+        } else {
+            json_decref(jb), json_decref(jw);
+        }
         tte_coverage_fit cf = tte_fit_coverage(ks, pass, nk);
         json_t *fit = json_object(), *fwhy = json_object();
         set_value(fit, fwhy, "a", cf.a);
@@ -346,7 +373,7 @@ static int report_passk(FILE *out, const group *g) {
         attach_why(rec, why);
         rc = emit(out, rec);
     }
-    free(preds), free(correct);
+    free(preds), free(correct), free(prm);
     return rc;
 }
 

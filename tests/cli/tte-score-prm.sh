@@ -37,6 +37,22 @@ jq -e -s 'length == 16 and all(.[]; (.step_scores | length) == ((.thinking | spl
     length) + 1) and (.correct | type) == "number")' "$TMP/gp" >/dev/null || fail "steps of generations"
 tte-score --prm "$PRM" --batch 1 --threads 1 "$TMP/gen" | cmp -s - "$TMP/gp" || fail "--batch 1 differs"
 
+# Selection by the PRM in tte-fit's passk records, on the tools' real output: Best-of-N and weighted
+# voting at k = 1 are the accuracy of one sample, as pass@1 is; at k = n, Best-of-N is the grade of
+# each item's highest-scoring sample.
+tte-fit --metric correct "$TMP/gp" >"$TMP/fits"
+jq -e -s 'map(select(.kind == "passk")) | length == 2 and all(.[]; .k == [1, 2] and
+    (.bon_at_k[0] - .pass_at_k[0] | fabs) < 1e-12 and (.weighted_at_k[0] - .pass_at_k[0] | fabs) < 1e-12 and
+    all(.bon_at_k[], .weighted_at_k[]; . >= 0 and . <= 1))' "$TMP/fits" >/dev/null ||
+    fail "bon_at_k / weighted_at_k: $(jq -c 'select(.kind == "passk")' "$TMP/fits")"
+want=$(jq -s 'group_by(.budget)[0] | group_by(.id) | map(max_by(.prm_score) as $b |
+    (map(select(.prm_score == $b.prm_score) | .correct) | add / length)) | add / length' "$TMP/gp")
+jq -e -s --argjson w "$want" 'map(select(.kind == "passk")) | min_by(.budget) | (.bon_at_k[1] - $w | fabs) < 1e-12' \
+    "$TMP/fits" >/dev/null || fail "bon_at_k at k = n is not the best-scored sample's grade ($want)"
+# Without prm_score there is nothing to select by: the fields are absent, not zero.
+tte-fit --metric correct <(jq -c 'del(.prm_score)' "$TMP/gp") |
+    jq -e -s 'map(select(.kind == "passk")) | all(.[]; has("bon_at_k") | not)' >/dev/null || fail "bon_at_k without scores"
+
 # Bad input: one line each.
 echo '{"id": "b", "problem": "x", "steps": ["a!b"], "answer": "1"}' >"$TMP/bad"
 expect_fail 1 'bad:1: field "steps": 1 steps but 2 tag tokens' tte-score --prm "$PRM" "$TMP/bad"
