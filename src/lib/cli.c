@@ -1,10 +1,12 @@
 /* cli: see cli.h. */
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <math.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,11 +112,39 @@ const char *tte_cli_device(const char *value) {
 size_t tte_cli_size(const char *option, const char *value) {
     char *end;
     double v = strtod(value, &end);
-    double unit = *end == 'K' ? 1024.0 : *end == 'M' ? 1048576.0 : *end == 'G' ? 1073741824.0 : 1.0;
+    double unit = 1.0;
+    switch (*end) {
+    case 'K':
+    case 'k':
+        unit = 1024.0;
+        break;
+    case 'M':
+    case 'm':
+        unit = 1048576.0;
+        break;
+    case 'G':
+    case 'g':
+        unit = 1073741824.0;
+        break;
+    case 'T':
+    case 't':
+        unit = 1099511627776.0;
+        break;
+    }
     if (unit > 1) end++;
-    if (end == value || *end || !(v > 0) || v * unit > 1e15)
-        tte_cli_usage("%s: '%s' is not a size like 512M or 4G", option, value);
+    if (end == value || *end || !(v > 0) || isspace((unsigned char)*value))
+        tte_cli_usage("%s: '%s' is not a size like 512M, 4G or 1T", option, value);
+    if (!(v * unit <= (double)TTE_CLI_SIZE_MAX))
+        tte_cli_usage("%s: '%s' is more than the largest size, %lluT", option, value,
+                      (unsigned long long)(TTE_CLI_SIZE_MAX >> 40));
     return (size_t)(v * unit);
+}
+
+int tte_cli_cores(void) {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 && n < 1 << 20 ? (int)n : 1;
 }
 
 double tte_cli_double(const char *option, const char *value, double min, double max) {

@@ -43,8 +43,14 @@ void tte_cli_range(const char *option, const char *value, long long min, long lo
                    long long *b);
 /* A --device value: cpu, cuda or auto (returned as given). */
 const char *tte_cli_device(const char *value);
-/* A memory size: bytes with an optional K, M or G suffix (powers of 1024), like 512M or 4G. */
+/* A memory size: bytes with an optional K, M, G or T suffix (powers of 1024, either case), like
+ * 512M, 4G or 1T, at most TTE_CLI_SIZE_MAX (1024T); a bad or larger value is a usage error that says
+ * which. */
+#define TTE_CLI_SIZE_MAX ((size_t)1 << 50)
 size_t tte_cli_size(const char *option, const char *value);
+/* The CPUs this process may run on (its affinity mask: taskset, cgroup cpusets), else the online
+ * cores; at least 1. --threads is capped at this (options.h). */
+int tte_cli_cores(void);
 
 /* Progress on stderr, one line redrawn in place: shown when stderr is a terminal or when forced
  * (--progress), never otherwise, so logs and pipes stay clean. Updates are throttled to 10/s. */

@@ -116,6 +116,19 @@ static void merge(tte_opts *spec, const tte_common *com) {
     opterr = 0; /* the only message is ours */
 }
 
+/* More threads than CPUs only slow a run down (they take turns on the cores and wait for each
+ * other at every step): --threads is capped at the cores, said once per process. */
+static void cap_threads(tte_common *com) {
+    static int said;
+    int cores = tte_cli_cores();
+    if (com->threads <= cores) return;
+    if (!said)
+        tte_warn("--threads %d: this machine gives %d CPU%s to this run; using %d threads", com->threads,
+                 cores, cores == 1 ? "" : "s", cores);
+    said = 1;
+    com->threads = cores;
+}
+
 int tte_opts_next(tte_opts *spec, tte_common *com, int argc, char **argv) {
     if (!spec->ready) merge(spec, com);
     for (;;) {
@@ -160,6 +173,9 @@ int tte_opts_next(tte_opts *spec, tte_common *com, int argc, char **argv) {
                 exit(TTE_EXIT_OK);
             }
             tte_cli_version();
+        case -1:
+            cap_threads(com);
+            return -1;
         default:
             return c;
         }

@@ -21,7 +21,9 @@
  *   then com.threads, com.device, com.batch, com.use_cache, com.refresh are the user's choices.
  *
  * -h/--help and -V/--version are always taken. Values are checked here (tte_cli_int and friends):
- * --threads 1..1024, --batch 1..4096, --device cpu|cuda|auto, --kv-mem a size like 512M.
+ * --threads 1..1024 (more than the CPUs this run may use is capped at them, with one line on
+ * stderr: tte_cli_cores), --batch 1..4096, --device cpu|cuda|auto, --kv-mem a size like 512M or 1T.
+ * The cap is applied when tte_opts_next returns -1, so the last --threads given counts.
  * Not thread-safe (getopt_long's globals); call from main. */
 #ifndef TTE_OPTIONS_H
 #define TTE_OPTIONS_H

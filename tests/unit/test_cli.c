@@ -2,6 +2,8 @@
  * a made-up argv as a tool would; bad values must end the process with exit status 2. */
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
+#include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,7 @@
 
 #include "cli.h"
 #include "options.h"
+#include "outfile.h"
 
 enum { OPT_BUDGETS = 256 };
 static const struct option own[] = {
@@ -77,7 +80,7 @@ Test(options, common_and_own_options_together, .init = init) {
                     "512M",        "--batch=8", "--no-cache", "--refresh",  "-n",       "4",
                     "-oout.jsonl", "--budgets", "3..9",       "--progress", "in.jsonl", NULL};
     own_values v = parse(&spec, &com, argv);
-    cr_expect_eq(com.threads, 3);
+    cr_expect_eq(com.threads, tte_cli_cores() < 3 ? tte_cli_cores() : 3); /* capped at the CPUs */
     cr_expect_str_eq(com.device, "cpu");
     cr_expect_eq(com.kv_mem, (size_t)512 << 20);
     cr_expect_eq(com.batch, 8);
@@ -225,4 +228,118 @@ Test(cli, ranges_of_values, .init = init) {
     cr_expect_eq(tte_cli_size("--kv-mem", "4G"), (size_t)4 << 30);
     cr_expect_eq(tte_cli_size("--kv-mem", "1000"), 1000);
     cr_expect_float_eq(tte_cli_double("--level", "0.95", 0, 1), 0.95, 1e-12);
+}
+
+/* --kv-mem takes T too, and a size past the largest says which the largest is (issue 21, 15). */
+Test(cli, sizes_up_to_terabytes, .init = init) {
+    cr_expect_eq(tte_cli_size("--kv-mem", "1T"), (size_t)1 << 40);
+    cr_expect_eq(tte_cli_size("--kv-mem", "2t"), (size_t)2 << 40);
+    cr_expect_eq(tte_cli_size("--kv-mem", "512m"), (size_t)512 << 20);
+    cr_expect_eq(tte_cli_size("--kv-mem", "1024T"), TTE_CLI_SIZE_MAX);
+}
+
+USAGE_ERROR(size_past_the_largest, "--kv-mem", "1025T")
+USAGE_ERROR(empty_output_name, "-o", "")
+
+Test(options, size_messages, .init = init) {
+    char text[512];
+    char *big[] = {"tool", "--kv-mem", "5000T", NULL};
+    cr_expect_eq(run_child(big, text, sizeof text), TTE_EXIT_USAGE);
+    cr_expect_str_eq(text,
+                     "tool: --kv-mem: '5000T' is more than the largest size, 1024T (see tool --help)\n");
+    char *bad[] = {"tool", "--kv-mem", "1P", NULL};
+    cr_expect_eq(run_child(bad, text, sizeof text), TTE_EXIT_USAGE);
+    cr_expect_str_eq(text, "tool: --kv-mem: '1P' is not a size like 512M, 4G or 1T (see tool --help)\n");
+    char *empty[] = {"tool", "-o", "", NULL};
+    cr_expect_eq(run_child(empty, text, sizeof text), TTE_EXIT_USAGE);
+    cr_expect_str_eq(text,
+                     "tool: -o: the file name is empty (use '-' for standard output) (see tool --help)\n");
+}
+
+/* --threads above the CPUs is capped at them, with one line on stderr, once (issue 21, 10). */
+Test(options, threads_capped_at_the_cores, .init = init) {
+    int cores = tte_cli_cores();
+    cr_assert(cores >= 1);
+    if (cores >= 1024) cr_skip_test("1024 CPUs or more here");
+    int fds[2];
+    cr_assert(pipe(fds) == 0);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        dup2(fds[1], STDERR_FILENO);
+        for (int i = 0; i < 2; i++) {
+            tte_opts spec = spec_all();
+            tte_common com = tte_common_defaults();
+            char *argv[] = {"tool", "--threads", "1024", NULL};
+            parse(&spec, &com, argv);
+            if (com.threads != cores) _exit(10);
+            char *within[] = {"tool", "--threads", "1", NULL};
+            tte_opts again = spec_all();
+            parse(&again, &com, within);
+            if (com.threads != 1) _exit(11);
+        }
+        _exit(0);
+    }
+    close(fds[1]);
+    char text[1024];
+    size_t len = 0;
+    for (ssize_t got; (got = read(fds[0], text + len, sizeof text - 1 - len)) > 0;) len += (size_t)got;
+    text[len] = 0;
+    close(fds[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d: %s", status, text);
+    char want[256];
+    snprintf(want, sizeof want,
+             "tool: --threads 1024: this machine gives %d CPU%s to this run; using %d threads\n", cores,
+             cores == 1 ? "" : "s", cores);
+    cr_expect_str_eq(text, want);
+}
+
+/* ---- outfile (issue 21, 1): no temporary file outlives the process ---- */
+
+static int entries(const char *path) {
+    DIR *d = opendir(path);
+    cr_assert_not_null(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));) n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    closedir(d);
+    return n;
+}
+
+/* A child opens DIR/out, writes, then ends as HOW says: 0 exit(1) (as tte_die does), else that
+ * signal. Returns the child's wait status. */
+static int outfile_child(const char *path, int how) {
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        char file[256], err[256];
+        snprintf(file, sizeof file, "%s/out", path);
+        tte_outfile o;
+        if (tte_outfile_open(&o, file, err, sizeof err) != 0) _exit(20);
+        fputs("partial\n", o.f);
+        fflush(o.f);
+        if (entries(path) != 1) _exit(21);
+        if (how) raise(how);
+        exit(1);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    return status;
+}
+
+Test(outfile, temporary_file_removed_at_exit_and_on_signals, .init = init) {
+    char path[] = "/tmp/tte-test-outfile-XXXXXX";
+    cr_assert_not_null(mkdtemp(path));
+    int status = outfile_child(path, 0);
+    cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 1, "status %d", status);
+    cr_expect_eq(entries(path), 0, "exit() left a file");
+    const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    for (int i = 0; i < 3; i++) {
+        status = outfile_child(path, sigs[i]);
+        cr_expect(WIFSIGNALED(status) && WTERMSIG(status) == sigs[i], "signal %d: status %d", sigs[i],
+                  status);
+        cr_expect_eq(entries(path), 0, "signal %d left a file", sigs[i]);
+    }
+    rmdir(path);
 }
