@@ -74,6 +74,25 @@ int tte_jsonl_fail(tte_jsonl *r, const char *fmt, ...) {
     return -1;
 }
 
+/* The located message of a line jansson rejected. Columns count from the line's start (jansson's
+ * from the first character it was given, after the leading blanks skipped here, ASCII). Messages
+ * that would name a jansson flag say what is wrong instead. */
+static int bad_json(tte_jsonl *r, const json_error_t *je, size_t skipped) {
+    int column = je->column + (int)skipped;
+    switch (json_error_code(je)) {
+    case json_error_null_character:
+        return tte_jsonl_fail(r,
+                              "invalid JSON at column %d: a string holds \\u0000 (a NUL character), which a "
+                              "record may not contain",
+                              column);
+    case json_error_end_of_input_expected:
+        return tte_jsonl_fail(r, "invalid JSON at column %d: text after the record (one record per line)",
+                              column);
+    default:
+        return tte_jsonl_fail(r, "invalid JSON at column %d: %s", column, je->text);
+    }
+}
+
 int tte_jsonl_next(tte_jsonl *r, json_t **out) {
     for (;;) {
         if (!r->f) {
@@ -99,9 +118,11 @@ int tte_jsonl_next(tte_jsonl *r, json_t **out) {
         while (start < (size_t)len && (r->buf[start] == ' ' || r->buf[start] == '\t')) start++;
         if (start == (size_t)len) continue; /* blank line */
         json_error_t je;
-        json_t *v = json_loadb(r->buf + start, (size_t)len - start, JSON_REJECT_DUPLICATES, &je);
+        /* JSON_DECODE_ANY: a line that is valid JSON but no object gets the message below. */
+        json_t *v =
+            json_loadb(r->buf + start, (size_t)len - start, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
         if (!v && json_error_code(&je) == json_error_out_of_memory) tte_die("out of memory");
-        if (!v) return tte_jsonl_fail(r, "invalid JSON at column %d: %s", je.column, je.text);
+        if (!v) return bad_json(r, &je, start);
         if (!json_is_object(v)) {
             json_decref(v);
             return tte_jsonl_fail(r, "a record must be a JSON object");

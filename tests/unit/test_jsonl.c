@@ -193,3 +193,27 @@ Test(jsonl, token_id_lists_are_checked_entry_by_entry) {
     json_decref(rec);
     done(r, path);
 }
+
+/* Messages say what is wrong in the user's words, not jansson's flag names, and columns count from
+ * the start of the line, leading blanks included (issue 21, 15). */
+Test(jsonl, messages_are_plain_and_columns_count_leading_blanks) {
+    char *path;
+    tte_jsonl *r = open_text("{\"a\":\"x\\u0000y\"}\n   {\"a\":1,}\n5\n{\"a\":1} {\"b\":2}\n", &path);
+    json_t *v;
+    cr_assert_eq(tte_jsonl_next(r, &v), -1);
+    cr_expect_null(strstr(tte_jsonl_error(r), "JSON_"), "got: %s", tte_jsonl_error(r));
+    cr_expect_not_null(
+        strstr(tte_jsonl_error(r), ":1: invalid JSON at column 15: a string holds \\u0000 (a NUL character)"),
+        "got: %s", tte_jsonl_error(r));
+    cr_assert_eq(tte_jsonl_next(r, &v), -1);
+    cr_expect_not_null(strstr(tte_jsonl_error(r), ":2: invalid JSON at column 11: "), "got: %s",
+                       tte_jsonl_error(r));
+    cr_assert_eq(tte_jsonl_next(r, &v), -1);
+    cr_expect_not_null(strstr(tte_jsonl_error(r), ":3: a record must be a JSON object"), "got: %s",
+                       tte_jsonl_error(r));
+    cr_assert_eq(tte_jsonl_next(r, &v), -1);
+    cr_expect_not_null(strstr(tte_jsonl_error(r), ":4: invalid JSON at column 9: text after the record"),
+                       "got: %s", tte_jsonl_error(r));
+    cr_assert_eq(tte_jsonl_next(r, &v), 0);
+    done(r, path);
+}
