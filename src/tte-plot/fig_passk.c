@@ -1,7 +1,8 @@
 /* The passk figure: pass@k and maj@k against the number of samples k, with the coverage fit
  * coverage(k) = exp(a k^b) (Brown et al., "Large Language Monkeys", 2024), which tte-fit fits to
- * pass@k. Each record the script draws is numbered N: its data is $passkN (k, pass@k, maj@k) and
- * its fit the function passkN_coverage(k). */
+ * pass@k, and Best-of-N and weighted voting by a PRM when the records have them. Each record the
+ * script draws is numbered N: its data is $passkN (k, pass@k, maj@k, bon@k, weighted@k) and its
+ * fit the function passkN_coverage(k). */
 #include "plot.h"
 
 #include "cli.h"
@@ -16,7 +17,7 @@ static void passk_data(FILE *f, const plot_passk *p, int n) {
     script_quote(f, p->model);
     fputc(' ', f);
     script_quote(f, p->dataset);
-    fputs("; columns: k pass@k maj@k\n", f);
+    fputs("; columns: k pass@k maj@k bon@k weighted@k\n", f);
     char name[32];
     snprintf(name, sizeof name, "passk%d", n);
     script_data_begin(f, name);
@@ -26,6 +27,10 @@ static void passk_data(FILE *f, const plot_passk *p, int n) {
         script_number(f, p->pass[i]);
         fputc(' ', f);
         script_number(f, p->maj ? p->maj[i] : NAN);
+        fputc(' ', f);
+        script_number(f, p->bon ? p->bon[i] : NAN);
+        fputc(' ', f);
+        script_number(f, p->weighted ? p->weighted[i] : NAN);
         fputc('\n', f);
     }
     script_data_end(f);
@@ -58,11 +63,14 @@ static void passk_axes(FILE *f, plot_passk *const *v, int n) {
             double kj = v[i]->k[j];
             plot_points_add(&p, log2(kj), v[i]->pass[j]);
             if (v[i]->maj) plot_points_add(&p, log2(kj), v[i]->maj[j]);
+            if (v[i]->bon) plot_points_add(&p, log2(kj), v[i]->bon[j]);
+            if (v[i]->weighted) plot_points_add(&p, log2(kj), v[i]->weighted[j]);
             if (v[i]->has_coverage_fit)
                 plot_points_add(&p, log2(kj), exp(v[i]->cov_a * pow(kj, v[i]->cov_b)));
         }
     /* Alone: pass@k, maj@k, the fit; together: a line per model under the models' shared name. */
-    script_key_placed(f, &p, n == 1 ? 1 + (v[0]->maj != NULL) + v[0]->has_coverage_fit : n + 1);
+    script_key_placed(
+        f, &p, n == 1 ? 1 + (v[0]->maj != NULL) + 2 * (v[0]->bon != NULL) + v[0]->has_coverage_fit : n + 1);
     plot_points_free(&p);
     script_ylabel(f, "problems solved");
 }
@@ -73,6 +81,10 @@ static void passk_clauses(FILE *f, const plot_passk *p, int n, int lt, int alone
     if (alone) {
         fprintf(f, "%s$passk%d using 1:2 with linespoints lt 1 title 'pass@k'", sep, n);
         if (p->maj) fprintf(f, ", \\\n     $passk%d using 1:3 with linespoints lt 2 title 'maj@k'", n);
+        if (p->bon)
+            fprintf(f, ", \\\n     $passk%d using 1:4 with linespoints lt 3 title 'best-of-k (PRM)'", n);
+        if (p->weighted)
+            fprintf(f, ", \\\n     $passk%d using 1:5 with linespoints lt 4 title 'weighted vote (PRM)'", n);
         if (p->has_coverage_fit)
             fprintf(f, ", \\\n     passk%d_coverage(x) with lines lt 7 dt (2,2) lw 1 title 'coverage fit'",
                     n);
@@ -82,6 +94,8 @@ static void passk_clauses(FILE *f, const plot_passk *p, int n, int lt, int alone
     fprintf(f, "%s$passk%d using 1:2 with linespoints lt %d dt 1 title ", sep, n, lt);
     script_quote(f, p->model + prefix);
     if (p->maj) fprintf(f, ", \\\n     $passk%d using 1:3 with linespoints lt %d dt 2 notitle", n, lt);
+    if (p->bon) fprintf(f, ", \\\n     $passk%d using 1:4 with points lt %d pt 6 notitle", n, lt);
+    if (p->weighted) fprintf(f, ", \\\n     $passk%d using 1:5 with points lt %d pt 8 notitle", n, lt);
     if (p->has_coverage_fit)
         fprintf(f, ", \\\n     passk%d_coverage(x) with lines lt %d dt 3 lw 1 notitle", n, lt);
 }

@@ -57,6 +57,7 @@ typedef struct {
     const char *model, *dataset;
     double budget;          /* the thinking budget the samples had; NAN when absent */
     double *k, *pass, *maj; /* n values of k; pass or maj is NAN where null */
+    double *bon, *weighted; /* Best-of-N and weighted voting by a PRM, or NULL (no prm_score) */
     int n;
     int has_coverage_fit; /* coverage(k) = exp(a k^b), Large Language Monkeys' form */
     double cov_a, cov_b;

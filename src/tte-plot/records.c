@@ -172,6 +172,15 @@ static void read_item(plot_data *d, tte_jsonl *r, json_t *rec) {
     }
 }
 
+/* FIELD as N numbers, or NULL when the record has none. */
+static double *optional_series(tte_jsonl *r, json_t *rec, const char *field, size_t n) {
+    json_t *a = json_object_get(rec, field);
+    if (!a || json_is_null(a)) return NULL;
+    if (!json_is_array(a) || json_array_size(a) != n)
+        fail(r, "field \"%s\": must be null or an array as long as \"k\"", field);
+    return number_array(r, a, field);
+}
+
 static void read_passk(plot_data *d, tte_jsonl *r, json_t *rec) {
     TTE_GROW(d->passk, d->cap_passk, d->npassk + 1);
     plot_passk *p = &d->passk[d->npassk++];
@@ -189,6 +198,8 @@ static void read_passk(plot_data *d, tte_jsonl *r, json_t *rec) {
     p->k = number_array(r, k, "k");
     p->pass = number_array(r, pass, "pass_at_k");
     p->maj = json_is_array(maj) ? number_array(r, maj, "maj_at_k") : NULL;
+    p->bon = optional_series(r, rec, "bon_at_k", n);
+    p->weighted = optional_series(r, rec, "weighted_at_k", n);
     for (int i = 0; i < p->n; i++)
         if (!(p->k[i] >= 1) || (i > 0 && p->k[i] <= p->k[i - 1]))
             fail(r, "field \"%s\": must ascend from 1", "k");
@@ -229,7 +240,9 @@ void plot_read(plot_data *d, char *const *paths, int n) {
 void plot_data_free(plot_data *d) {
     for (int i = 0; i < d->ncurves; i++) free(d->curves[i].points);
     for (int i = 0; i < d->nitems; i++) free(d->items[i].budgets), free(d->items[i].values);
-    for (int i = 0; i < d->npassk; i++) free(d->passk[i].k), free(d->passk[i].pass), free(d->passk[i].maj);
+    for (int i = 0; i < d->npassk; i++)
+        free(d->passk[i].k), free(d->passk[i].pass), free(d->passk[i].maj), free(d->passk[i].bon),
+            free(d->passk[i].weighted);
     for (int i = 0; i < d->nrecords; i++) json_decref(d->records[i]);
     free(d->curves);
     free(d->items);

@@ -49,6 +49,9 @@ want=$(jq -s 'group_by(.budget)[0] | group_by(.id) | map(max_by(.prm_score) as $
     (map(select(.prm_score == $b.prm_score) | .correct) | add / length)) | add / length' "$TMP/gp")
 jq -e -s --argjson w "$want" 'map(select(.kind == "passk")) | min_by(.budget) | (.bon_at_k[1] - $w | fabs) < 1e-12' \
     "$TMP/fits" >/dev/null || fail "bon_at_k at k = n is not the best-scored sample's grade ($want)"
+# tte-plot's passk figure draws them, from tte-fit's real output.
+tte-plot --figure passk --terminal dumb "$TMP/fits" | gnuplot >"$TMP/plot" 2>&1 || fail "passk figure"
+grep -q 'best-of-k (PRM)' "$TMP/plot" && grep -q 'weighted vote (PRM)' "$TMP/plot" || fail "passk figure lacks the PRM lines"
 # Without prm_score there is nothing to select by: the fields are absent, not zero.
 tte-fit --metric correct <(jq -c 'del(.prm_score)' "$TMP/gp") |
     jq -e -s 'map(select(.kind == "passk")) | all(.[]; has("bon_at_k") | not)' >/dev/null || fail "bon_at_k without scores"
