@@ -262,6 +262,10 @@ static int report_metric(FILE *out, const group *g, int m, const fit_options *o,
             if (!isnan(val)) iv[kk++] = val;
         }
         json_object_set_new(irec, "values", values);
+        /* The budget of each value: what tte-plot's items and heatmap figures place them at. */
+        json_t *budgets = json_array();
+        for (int j = 0; j < nb; j++) json_array_append_new(budgets, json_integer(g->budgets[j]));
+        json_object_set_new(irec, "budgets", budgets);
         set_emergence(irec, iwhy, iv, kk, o);
         if (isnan(rank[r].score))
             set_value(irec, iwhy, "rank", tte_value_undefined("no breakthroughness"));
