@@ -24,9 +24,27 @@
 /* Entries are small JSON documents; level 3 is zstd's default balance of speed and size. */
 #define ZSTD_LEVEL 3
 
+/* The largest entry content read back: entries are JSON documents of kilobytes (a unit's trace, a
+ * record's candidate scores); anything claiming more is damage, not data. */
+#define MAX_CONTENT ((unsigned long long)1 << 30)
+/* A zstd frame header's sizes (zstd.h has them only for static linking). */
+#define FRAME_HEADER_MIN 6
+#define FRAME_HEADER_MAX 18
+
 struct tte_cache {
     char *dir;
+    int write_failed; /* a put failed: later puts store nothing (atomic: puts may run in threads) */
 };
+
+/* mkdir that accepts an existing directory, and only a directory. */
+static int make_dir(const char *path) {
+    if (mkdir(path, 0777) == 0) return 0;
+    if (errno != EEXIST) return -1;
+    struct stat st;
+    if (stat(path, &st) != 0) return -1;
+    if (!S_ISDIR(st.st_mode)) return errno = ENOTDIR, -1;
+    return 0;
+}
 
 static int make_dirs(const char *path) {
     char *p = strdup(path);
@@ -34,14 +52,17 @@ static int make_dirs(const char *path) {
     for (char *s = p + 1; *s; s++) {
         if (*s != '/') continue;
         *s = 0;
-        if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+        if (make_dir(p) != 0) {
+            int e = errno;
             free(p);
+            errno = e;
             return -1;
         }
         *s = '/';
     }
-    int rc = mkdir(p, 0777) != 0 && errno != EEXIST ? -1 : 0;
+    int rc = make_dir(p), e = errno;
     free(p);
+    errno = e;
     return rc;
 }
 
@@ -97,6 +118,8 @@ void tte_key_format(tte_key k, char out[38]) {
     snprintf(out, 38, "xxh3:%016llx%016llx", (unsigned long long)k.hi, (unsigned long long)k.lo);
 }
 
+static int put_entry(tte_cache *c, tte_key k, const void *data, size_t len, char *err, size_t errlen);
+
 /* DIR/xx/<hex>.zst; the two-digit subdirectory keeps directories small on big sweeps. */
 static void entry_path(const tte_cache *c, tte_key k, char *out, size_t n, int subdir_only) {
     char hex[38];
@@ -105,22 +128,6 @@ static void entry_path(const tte_cache *c, tte_key k, char *out, size_t n, int s
         snprintf(out, n, "%s/%.2s", c->dir, hex + 5);
     else
         snprintf(out, n, "%s/%.2s/%s.zst", c->dir, hex + 5, hex + 5);
-}
-
-static char *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    char *buf = NULL;
-    struct stat st;
-    if (fstat(fileno(f), &st) == 0 && st.st_size >= 0 && (buf = malloc((size_t)st.st_size + 1))) {
-        *len = fread(buf, 1, (size_t)st.st_size, f);
-        if (*len != (size_t)st.st_size) {
-            free(buf);
-            buf = NULL;
-        }
-    }
-    fclose(f);
-    return buf;
 }
 
 static void put_le64(unsigned char *p, uint64_t v) {
@@ -133,6 +140,52 @@ static uint64_t get_le64(const unsigned char *p) {
     return v;
 }
 
+static int read_at(int fd, unsigned char *buf, size_t n, off_t at) {
+    size_t done = 0;
+    while (done < n) {
+        ssize_t got = pread(fd, buf + done, n - done, at + (off_t)done);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) return -1;
+        done += (size_t)got;
+    }
+    return 0;
+}
+
+/* The file of entry K, read whole only once its header, the content size its frame claims and its
+ * own size agree (so a damaged or foreign file costs no more memory than a real entry would). NULL
+ * with *DAMAGED 0 when there is no file, 1 when it is no entry of K. */
+static unsigned char *read_entry(const char *path, tte_key k, size_t *flen, int *damaged) {
+    *damaged = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return NULL;
+    unsigned char head[HEADER_SIZE + FRAME_HEADER_MAX], *buf = NULL;
+    struct stat st;
+    *damaged = 1;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < HEADER_SIZE + FRAME_HEADER_MIN) goto done;
+    size_t size = (size_t)st.st_size, nhead = size < sizeof head ? size : sizeof head;
+    if (read_at(fd, head, nhead, 0) != 0 || memcmp(head, MAGIC, 8) != 0 || get_le64(head + 8) != k.hi ||
+        get_le64(head + 16) != k.lo)
+        goto done;
+    unsigned long long content = ZSTD_getFrameContentSize(head + HEADER_SIZE, nhead - HEADER_SIZE);
+    if (content == ZSTD_CONTENTSIZE_ERROR || content == ZSTD_CONTENTSIZE_UNKNOWN || content > MAX_CONTENT)
+        goto done;
+    /* One frame of CONTENT bytes is at most its bound (a little slack for the checksum). */
+    if (size - HEADER_SIZE > ZSTD_compressBound((size_t)content) + 64) goto done;
+    buf = malloc(size);
+    if (buf && read_at(fd, buf, size, 0) == 0) {
+        *flen = size;
+        *damaged = 0;
+    } else {
+        /* Out of memory or a read error: absent, but not known to be damaged. */
+        free(buf);
+        buf = NULL;
+        *damaged = 0;
+    }
+done:
+    close(fd);
+    return buf;
+}
+
 /* Decodes an entry file; NULL when it is damaged in any way. */
 static char *decode_entry(tte_key k, const unsigned char *file, size_t flen, size_t *len) {
     if (flen < HEADER_SIZE || memcmp(file, MAGIC, 8) != 0) return NULL;
@@ -140,8 +193,7 @@ static char *decode_entry(tte_key k, const unsigned char *file, size_t flen, siz
     const unsigned char *frame = file + HEADER_SIZE;
     size_t frame_len = flen - HEADER_SIZE;
     unsigned long long size = ZSTD_getFrameContentSize(frame, frame_len);
-    if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > (1ull << 34))
-        return NULL;
+    if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > MAX_CONTENT) return NULL;
     char *out = malloc((size_t)size + 1);
     if (!out) return NULL;
     size_t got = ZSTD_decompress(out, (size_t)size, frame, frame_len);
@@ -155,23 +207,42 @@ static char *decode_entry(tte_key k, const unsigned char *file, size_t flen, siz
 }
 
 int tte_cache_get(tte_cache *c, tte_key k, char **data, size_t *len) {
+    if (!c) return 0;
     char path[4200];
     entry_path(c, k, path, sizeof path, 0);
-    size_t flen;
-    char *file = read_file(path, &flen);
-    if (!file) return 0;
-    char *out = decode_entry(k, (unsigned char *)file, flen, len);
+    size_t flen = 0;
+    int damaged;
+    unsigned char *file = read_entry(path, k, &flen, &damaged);
+    char *out = file ? decode_entry(k, file, flen, len) : NULL;
+    damaged = damaged || (file && !out);
     free(file);
-    if (!out) {
+    if (damaged) {
         /* Damaged: remove it so the recomputed result can take its place. */
         unlink(path);
         return 0;
     }
+    if (!out) return 0;
     *data = out;
     return 1;
 }
 
 int tte_cache_put(tte_cache *c, tte_key k, const void *data, size_t len, char *err, size_t errlen) {
+    if (!c || __atomic_load_n(&c->write_failed, __ATOMIC_RELAXED)) return 0;
+    if (len > MAX_CONTENT) {
+        snprintf(err, errlen, "cache: an entry of %zu bytes is more than the cache keeps (%llu)", len,
+                 MAX_CONTENT);
+        return -1;
+    }
+    int rc = put_entry(c, k, data, len, err, errlen);
+    if (rc == 0) return 0;
+    /* The first failure is the caller's one message; later puts store nothing, silently. */
+    if (__atomic_exchange_n(&c->write_failed, 1, __ATOMIC_RELAXED)) return 0;
+    size_t n = strlen(err);
+    if (n < errlen) snprintf(err + n, errlen - n, "; going on without storing results in the cache");
+    return -1;
+}
+
+static int put_entry(tte_cache *c, tte_key k, const void *data, size_t len, char *err, size_t errlen) {
     char dir[4200], path[4200], tmp[4300];
     entry_path(c, k, dir, sizeof dir, 1);
     entry_path(c, k, path, sizeof path, 0);
@@ -223,6 +294,7 @@ int tte_cache_put(tte_cache *c, tte_key k, const void *data, size_t len, char *e
 }
 
 json_t *tte_cache_get_json(tte_cache *c, tte_key k) {
+    if (!c) return NULL;
     char *data;
     size_t len;
     if (!tte_cache_get(c, k, &data, &len)) return NULL;
@@ -232,6 +304,7 @@ json_t *tte_cache_get_json(tte_cache *c, tte_key k) {
 }
 
 int tte_cache_put_json(tte_cache *c, tte_key k, const json_t *v, char *err, size_t errlen) {
+    if (!c || __atomic_load_n(&c->write_failed, __ATOMIC_RELAXED)) return 0;
     char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
     if (!s) {
         snprintf(err, errlen, "cache: cannot encode entry");

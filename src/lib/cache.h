@@ -20,7 +20,9 @@ typedef struct {
 typedef struct tte_cache tte_cache;
 
 /* Opens the cache in DIR, or when DIR is NULL in $TTE_CACHE, else $XDG_CACHE_HOME/tte, else
- * ~/.cache/tte; creates it if needed. Returns NULL with a message in ERR on failure. */
+ * ~/.cache/tte; creates it if needed (a file in its place is an error). Returns NULL with a message
+ * in ERR on failure; a tool then warns and goes on without the cache (every function here takes a
+ * NULL cache). */
 tte_cache *tte_cache_open(const char *dir, char *err, size_t errlen);
 void tte_cache_close(tte_cache *c);
 const char *tte_cache_dir(const tte_cache *c);
@@ -33,9 +35,16 @@ tte_key tte_key_of_json(const json_t *v);
 void tte_key_format(tte_key k, char out[38]);
 
 /* Returns 1 and a malloc'd copy of the entry in *data (with a NUL after the last byte, so text can
- * be used directly) and its length in *len; 0 when absent or damaged. */
+ * be used directly) and its length in *len; 0 when absent or damaged. A file is read whole only
+ * after its header (magic, key, the content size its frame claims, at most 1 GiB) and its size
+ * agree, so a damaged or foreign file in the cache costs no more memory than a real entry.
+ * C may be NULL (no cache): always absent. */
 int tte_cache_get(tte_cache *c, tte_key k, char **data, size_t *len);
-/* Stores an entry. Returns 0, or -1 with a message in ERR. */
+/* Stores an entry. Returns 0, or -1 with a message in ERR. The first write that fails (a full disk,
+ * a folder that cannot be written) returns -1 with its message and "going on without storing
+ * results in the cache"; after it the cache stores nothing and every later put returns 0, so a
+ * caller that prints the message prints one line per run, not one per entry. Reading goes on.
+ * An entry over 1 GiB is refused (-1) every time. C may be NULL: nothing stored, 0. */
 int tte_cache_put(tte_cache *c, tte_key k, const void *data, size_t len, char *err, size_t errlen);
 
 /* JSON convenience: the entry as a JSON value (new reference), or NULL when absent or damaged. */

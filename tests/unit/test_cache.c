@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -170,4 +171,108 @@ Test(cache, location_from_environment) {
     cr_assert_str_eq(tte_cache_dir(c), want);
     tte_cache_close(c);
     unsetenv("TTE_CACHE");
+}
+
+/* A big file in an entry's place is judged by its header and size before it is read: a file that
+ * claims a small content but is 300 MB costs no 300 MB of memory (issue 21, 11). */
+Test(cache, big_file_is_rejected_before_it_is_read) {
+    char err[256], path[256];
+    tte_key k = tte_key_of("big", 3);
+    cr_assert_eq(tte_cache_put(cache, k, "small", 5, err, sizeof err), 0, "%s", err);
+    entry_file(k, path, sizeof path);
+    /* The real entry's header and frame, then 300 MB more (sparse: no disk). */
+    cr_assert_eq(truncate(path, 300L << 20), 0);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        struct rusage before, after;
+        char *data;
+        size_t len;
+        getrusage(RUSAGE_SELF, &before);
+        int hit = tte_cache_get(cache, k, &data, &len);
+        getrusage(RUSAGE_SELF, &after);
+        _exit(hit ? 2 : after.ru_maxrss - before.ru_maxrss > 64 * 1024 ? 3 : 0);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    cr_assert(WIFEXITED(status), "status %d", status);
+    cr_expect_neq(WEXITSTATUS(status), 2, "a damaged entry was returned");
+    cr_expect_neq(WEXITSTATUS(status), 3, "the whole file was read into memory");
+    cr_expect_eq(WEXITSTATUS(status), 0);
+    cr_expect_neq(access(path, F_OK), 0, "the damaged entry was left in place");
+    /* A header that claims more than the cache keeps is damage too. */
+    cr_assert_eq(tte_cache_put(cache, k, "small", 5, err, sizeof err), 0, "%s", err);
+    FILE *f = fopen(path, "r+b");
+    cr_assert_not_null(f);
+    /* The frame header's content size: a single-segment frame with an 8-byte size field. */
+    unsigned char frame[] = {0x28, 0xb5, 0x2f, 0xfd, 0xe4, 0, 0, 0, 0, 0, 0, 0, 1};
+    cr_assert_eq(fseek(f, 32, SEEK_SET), 0);
+    cr_assert_eq(fwrite(frame, 1, sizeof frame, f), sizeof frame);
+    fclose(f);
+    char *data;
+    size_t len;
+    cr_expect_eq(tte_cache_get(cache, k, &data, &len), 0);
+    cr_expect_neq(access(path, F_OK), 0);
+}
+
+/* A cache that cannot be written (here: every subfolder's name taken by a file, which stops root
+ * too) gives one message, from the first put; later puts store nothing and return 0, and reading
+ * what is there goes on (issue 21, 13). */
+Test(cache, unwritable_cache_fails_once_then_stores_nothing) {
+    char err[256], *data, path[512];
+    size_t len;
+    tte_key kept = tte_key_of("kept", 4);
+    cr_assert_eq(tte_cache_put(cache, kept, "old", 3, err, sizeof err), 0, "%s", err);
+    char keptdir[38];
+    tte_key_format(kept, keptdir);
+    for (int i = 0; i < 256; i++) {
+        snprintf(path, sizeof path, "%s/%02x", dir, i);
+        if (strncmp(path + strlen(dir) + 1, keptdir + 5, 2) == 0) {
+            /* the kept entry's folder: made unusable for new entries by a file in each name */
+            continue;
+        }
+        FILE *f = fopen(path, "w");
+        cr_assert_not_null(f, "%s", path);
+        fclose(f);
+    }
+    int failures = 0;
+    for (int i = 0; i < 50; i++) {
+        tte_key k = tte_key_of(&i, sizeof i);
+        char hex[38];
+        tte_key_format(k, hex);
+        if (strncmp(hex + 5, keptdir + 5, 2) == 0) continue;
+        err[0] = 0;
+        if (tte_cache_put(cache, k, "new", 3, err, sizeof err) != 0) {
+            failures++;
+            cr_expect_not_null(strstr(err, "cache: cannot "), "%s", err);
+            cr_expect_not_null(strstr(err, "going on without storing results in the cache"), "%s", err);
+        }
+        cr_expect_eq(tte_cache_get(cache, k, &data, &len), 0);
+    }
+    cr_expect_eq(failures, 1, "%d puts failed", failures);
+    cr_assert_eq(tte_cache_get(cache, kept, &data, &len), 1);
+    cr_expect_str_eq(data, "old");
+    free(data);
+    /* Puts into the folder that still works store nothing either, once the cache has failed. */
+    cr_expect_eq(tte_cache_put(cache, kept, "new", 3, err, sizeof err), 0);
+    cr_assert_eq(tte_cache_get(cache, kept, &data, &len), 1);
+    cr_expect_str_eq(data, "old");
+    free(data);
+}
+
+/* A file where the cache folder should be is an error of tte_cache_open; no cache (NULL) is a cache
+ * that holds nothing and stores nothing. */
+Test(cache, a_file_in_place_of_the_folder_and_the_null_cache) {
+    char path[256], err[256], *data;
+    size_t len;
+    snprintf(path, sizeof path, "%s/afile", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fclose(f);
+    cr_expect_null(tte_cache_open(path, err, sizeof err));
+    cr_expect_not_null(strstr(err, "Not a directory"), "%s", err);
+    tte_key k = tte_key_of("x", 1);
+    cr_expect_eq(tte_cache_get(NULL, k, &data, &len), 0);
+    cr_expect_eq(tte_cache_put(NULL, k, "x", 1, err, sizeof err), 0);
+    cr_expect_null(tte_cache_get_json(NULL, k));
 }
