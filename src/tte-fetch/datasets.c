@@ -208,9 +208,10 @@ void dataset_list(FILE *out) {
     fprintf(out, "%-14s %s\n", "arith", "synthetic sums of K numbers (generated; see --seed, --terms)");
     for (size_t i = 0; i < N_DATASETS; i++)
         fprintf(out, "%-14s %s\n", DATASETS[i].name, DATASETS[i].description);
-    fprintf(out, "%-14s %s\n", "gpqa FILE",
-            "GPQA Diamond, multiple choice, from your own download: gpqa_diamond.csv of the Hugging Face "
-            "dataset Idavidrein/gpqa (gated, its authors ask that it not be reposted, so tte does not ship it)");
+    fprintf(
+        out, "%-14s %s\n", "gpqa FILE",
+        "GPQA Diamond, multiple choice, from your own download: gpqa_diamond.csv of the Hugging Face "
+        "dataset Idavidrein/gpqa (gated, its authors ask that it not be reposted, so tte does not ship it)");
 }
 
 /* AIME answers are integers by the competition's rules; other answers are typed by their form. */

@@ -28,7 +28,7 @@ static const char HELP[] =
     "  --shard K/N             every N-th item starting at K (0 <= K < N), for clusters\n"
     "  --shuffle SEED          shuffle the items first, reproducibly\n"
     "  --skip-bad              skip bad records (counted on stderr) instead of stopping\n"
-    "The synthetic 'arith' set (sums of K numbers, for the embedded tiny model):\n"
+    "The synthetic 'arith' set (sums of K numbers, for the embedded tiny model; only arith takes these):\n"
     "  --seed N                seed of the generator (default 0)\n"
     "  --count N               number of items (default 200)\n"
     "  --terms A..B            K is drawn from A..B (default 2..12)\n"
