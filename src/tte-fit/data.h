@@ -49,14 +49,30 @@ typedef struct {
     group *groups; /* in order of first appearance */
     int ngroups, cap;
     tte_strmap group_index;
-    long long arrivals; /* records read, to order samples without a "sample" field */
+    long long arrivals;              /* records read, to order samples without a "sample" field */
+    long long present[TTE_METRIC_N]; /* records with a value of each metric */
+    /* Where each record with a "sample" came from, to name both lines of a repeat: */
+    tte_strmap seen; /* group, budget, sample, id -> index into where */
+    struct {
+        int file; /* into files */
+        long line;
+    } * where;
+    int nwhere, cap_where;
+    char **files; /* the input names, in order */
+    int nfiles;
+    long last_line; /* of the record read last */
 } fitdata;
 
-/* Adds one scored record. Returns 0, or -1 after tte_jsonl_fail (a located message) on a bad field. */
+/* Adds one scored record. Returns 0, or -1 after tte_jsonl_fail (a located message) on a bad field
+ * or on a record that repeats an earlier one (the same group, id, budget and sample: it would be
+ * counted twice), naming both lines. */
 int fitdata_add(fitdata *d, tte_jsonl *r, json_t *rec);
 /* Sorts each group's budgets and each cell's samples; call once after the last record. */
 void fitdata_finish(fitdata *d);
 void fitdata_free(fitdata *d);
+/* 0 when a record has a value of one of the metrics selected in METRIC[TTE_METRIC_N]; else -1 with
+ * the message in ERR: no record at all, or none of them scored. */
+int fitdata_usable(const fitdata *d, const int *metric, char *err, size_t errlen);
 
 /* The index of BUDGET in G's sorted budgets, or -1. */
 int group_budget_index(const group *g, long long budget);

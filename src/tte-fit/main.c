@@ -132,9 +132,11 @@ int main(int argc, char **argv) {
     /* Read everything first: a fit needs every budget of a group. */
     json_t *rec;
     int rc;
+    long long passed = 0;
     while ((rc = tte_jsonl_next(r, &rec)) == 1) {
         if (json_object_get(rec, TTE_FIELD_KIND)) {
             rc = tte_jsonl_write(out.f, rec) == 0 ? 0 : -2;
+            passed++;
         } else {
             rc = fitdata_add(&d, r, rec);
         }
@@ -146,6 +148,14 @@ int main(int argc, char **argv) {
         tte_die("%s", tte_jsonl_error(r));
     }
     tte_jsonl_close(r);
+    /* No scored value at all is an error, not an empty result (which -o would put in place of a good
+     * file); input that is only earlier output passes through. */
+    if ((d.arrivals > 0 || passed == 0) && fitdata_usable(&d, o.metric, err, sizeof err) != 0) {
+        tte_outfile_abort(&out);
+        fitdata_free(&d);
+        free_list(d.by, d.nby);
+        tte_die("%s", err);
+    }
     fitdata_finish(&d);
 
     group_summary *sums = tte_xcalloc((size_t)d.ngroups + 1, sizeof(group_summary));

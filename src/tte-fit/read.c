@@ -86,8 +86,77 @@ static int read_metric(tte_jsonl *r, json_t *rec, int m, double *v) {
     if (!isfinite(*v)) return tte_jsonl_fail(r, "field \"%s\": must be finite", tte_metric_field(m));
     if (m == TTE_METRIC_CORRECT && *v != 0 && *v != 1)
         return tte_jsonl_fail(r, "field \"correct\": must be 0 or 1");
+    /* The ranges tte-score's values have (a little slack for rounding). */
+    if (tte_metric_is_probability(m) && !(*v >= 0 && *v <= 1 + 1e-9))
+        return tte_jsonl_fail(r, "field \"%s\": must be a probability, in [0, 1]", tte_metric_field(m));
+    if (m == TTE_METRIC_NEG_ENTROPY && !(*v >= -1e-9))
+        return tte_jsonl_fail(r, "field \"%s\": an entropy must not be negative", tte_metric_field(m));
     if (tte_metric_negated(m)) *v = -*v;
     return 1;
+}
+
+/* The --by fields are group names: "model" and "dataset" are strings (tte-plot labels curves with
+ * them), any other one a string, number, boolean or null, never an object or list. */
+static int check_group_fields(const fitdata *d, tte_jsonl *r, json_t *rec) {
+    static const char *const named[] = {TTE_FIELD_MODEL, "dataset"};
+    for (size_t i = 0; i < sizeof named / sizeof named[0]; i++) {
+        json_t *v = json_object_get(rec, named[i]);
+        if (v && !json_is_null(v) && !json_is_string(v))
+            return tte_jsonl_fail(r, "field \"%s\": must be a string", named[i]);
+    }
+    for (int i = 0; i < d->nby; i++) {
+        json_t *v = json_object_get(rec, d->by[i]);
+        if (json_is_object(v) || json_is_array(v))
+            return tte_jsonl_fail(r, "field \"%s\": a --by field must be a string, number, boolean or null",
+                                  d->by[i]);
+    }
+    return 0;
+}
+
+/* The file index of R's current input. */
+static int file_index(fitdata *d, tte_jsonl *r) {
+    const char *name = tte_jsonl_name(r);
+    /* A new input begins where the name changes or the line number starts again (a file given
+     * twice). */
+    long line = tte_jsonl_line(r);
+    int again = line <= d->last_line;
+    d->last_line = line;
+    if (d->nfiles == 0 || again || strcmp(d->files[d->nfiles - 1], name) != 0) {
+        d->files = tte_xrealloc(d->files, tte_xmul((size_t)d->nfiles + 1, sizeof *d->files));
+        d->files[d->nfiles++] = tte_xstrdup(name);
+    }
+    return d->nfiles - 1;
+}
+
+/* -1 after a located message when the record (group G, ID, BUDGET, SAMPLE) was read before. */
+static int check_repeat(fitdata *d, tte_jsonl *r, int g, const char *id, long long budget, long long index) {
+    size_t n = strlen(id) + 64;
+    char *key = tte_xmalloc(n);
+    int len = snprintf(key, n, "%d\x1f%lld\x1f%lld\x1f%s", g, budget, index, id);
+    int at = tte_strmap_get(&d->seen, key, (size_t)len), here = file_index(d, r);
+    if (at >= 0) {
+        free(key);
+        const char *file = d->files[d->where[at].file];
+        long line = d->where[at].line;
+        if (d->where[at].file == here)
+            return tte_jsonl_fail(
+                r,
+                "repeats the record of line %ld (id \"%s\", budget %lld, sample %lld), which "
+                "would count twice; remove one (a sweep resumed with >>?)",
+                line, id, budget, index);
+        return tte_jsonl_fail(
+            r,
+            "repeats the record of %s:%ld%s (id \"%s\", budget %lld, sample %lld), which would "
+            "count twice; remove one",
+            file, line, strcmp(file, tte_jsonl_name(r)) == 0 ? ", the same file given twice" : "", id, budget,
+            index);
+    }
+    TTE_GROW(d->where, d->cap_where, d->nwhere + 1);
+    d->where[d->nwhere].file = here;
+    d->where[d->nwhere].line = tte_jsonl_line(r);
+    tte_strmap_put(&d->seen, key, (size_t)len, d->nwhere++);
+    free(key);
+    return 0;
 }
 
 int fitdata_add(fitdata *d, tte_jsonl *r, json_t *rec) {
@@ -108,13 +177,18 @@ int fitdata_add(fitdata *d, tte_jsonl *r, json_t *rec) {
     if (prm && !json_is_null(prm) && !(json_is_number(prm) && isfinite(json_number_value(prm))))
         return tte_jsonl_fail(r, "field \"prm_score\": must be a number");
     json_t *sample_field = json_object_get(rec, TTE_FIELD_SAMPLE);
-    if (sample_field && !json_is_integer(sample_field))
-        return tte_jsonl_fail(r, "field \"sample\": must be an integer");
+    if (sample_field && !(json_is_integer(sample_field) && json_integer_value(sample_field) >= 0))
+        return tte_jsonl_fail(r, "field \"sample\": must be an integer, 0 or more");
     json_t *params = json_object_get(rec, TTE_FIELD_MODEL_PARAMS);
     if (params && !json_is_null(params) && !(json_is_number(params) && json_number_value(params) > 0))
         return tte_jsonl_fail(r, "field \"model_params\": must be a positive number");
 
+    if (check_group_fields(d, r, rec) != 0) return -1;
+
     group *g = find_group(d, rec);
+    if (sample_field &&
+        check_repeat(d, r, (int)(g - d->groups), id, budget, json_integer_value(sample_field)) != 0)
+        return -1;
     cell *c = find_cell(find_item(g, id), budget);
     TTE_GROW(c->samples, c->cap, c->nsamples + 1);
     if (params && json_is_number(params) && !g->has_params) {
@@ -122,7 +196,7 @@ int fitdata_add(fitdata *d, tte_jsonl *r, json_t *rec) {
         g->has_params = 1;
     }
     for (int m = 0; m < TTE_METRIC_N; m++)
-        if (present[m]) c->sum[m] += values[m], c->count[m]++;
+        if (present[m]) c->sum[m] += values[m], c->count[m]++, d->present[m]++;
     sample *s = &c->samples[c->nsamples++];
     s->index = sample_field ? json_integer_value(sample_field) : d->arrivals;
     s->correct = present[TTE_METRIC_CORRECT] ? (int)values[TTE_METRIC_CORRECT] : -1;
@@ -188,4 +262,33 @@ void fitdata_free(fitdata *d) {
     }
     free(d->groups);
     tte_strmap_free(&d->group_index);
+    tte_strmap_free(&d->seen);
+    free(d->where);
+    for (int i = 0; i < d->nfiles; i++) free(d->files[i]);
+    free(d->files);
+}
+
+int fitdata_usable(const fitdata *d, const int *metric, char *err, size_t errlen) {
+    char names[256] = "";
+    int n = 0, chosen = 0;
+    for (int m = 0; m < TTE_METRIC_N; m++) chosen += metric[m] != 0;
+    for (int m = 0; m < TTE_METRIC_N; m++) {
+        if (!metric[m]) continue;
+        if (d->present[m] > 0) return 0;
+        size_t used = strlen(names);
+        snprintf(names + used, sizeof names - used, "%s\"%s\"",
+                 n == 0            ? ""
+                 : n == chosen - 1 ? " or "
+                                   : ", ",
+                 tte_metric_field(m));
+        n++;
+    }
+    if (d->arrivals == 0)
+        snprintf(err, errlen, "no scored record in the input: nothing to fit");
+    else
+        snprintf(err, errlen,
+                 "no usable record: none of the %lld records has a value of %s (were they scored? tte-score "
+                 "adds them)",
+                 d->arrivals, names);
+    return -1;
 }
