@@ -52,7 +52,9 @@ tte_session *tte_session_open(const tte_session_opts *o, char *err, size_t errle
         if (count_params(s, err, errlen) != 0) goto fail;
         snprintf(s->numerics, sizeof s->numerics, "%s", tte_engine_numerics(o->device));
     }
-    if (o->use_cache && !(s->cache = tte_cache_open(NULL, err, errlen))) goto fail;
+    /* A cache that cannot be opened costs speed, not results: say so once and go on without it. */
+    if (o->use_cache && !(s->cache = tte_cache_open(NULL, err, errlen)))
+        tte_warn("%s; going on without the cache", err);
     return s;
 fail:
     tte_session_close(s);

@@ -31,7 +31,7 @@ typedef struct {
     int chat;                  /* load the chat template (template_path, or the model's) */
     int threads;               /* 0: all cores */
     const char *device;        /* cpu, cuda or auto (NULL: cpu) */
-    int use_cache;             /* open the result cache ($TTE_CACHE) */
+    int use_cache;             /* open the result cache ($TTE_CACHE); if it cannot be, warn and go on */
 } tte_session_opts;
 
 typedef struct {

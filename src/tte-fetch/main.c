@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 
 #include "arith.h"
@@ -268,7 +269,7 @@ int main(int argc, char **argv) {
     json_decref(items);
     if (wrc != 0) {
         tte_outfile_abort(&out);
-        tte_die("%s: write error", com.output ? com.output : "<stdout>");
+        tte_die("%s: write error: %s", com.output ? com.output : "<stdout>", strerror(errno));
     }
     if (tte_outfile_commit(&out, err, sizeof err) != 0) tte_die("%s", err);
     return TTE_EXIT_OK;

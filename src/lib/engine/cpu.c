@@ -4,13 +4,13 @@
  * matrix is read once per call whatever the batch size; attention is the only step that looks at a
  * row's own sequence, reading its keys and values from the paged cache. */
 #include "engine/backend.h"
+#include "cli.h"
 #include "engine/cpu_kernels.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 struct tte_backend_state {
     const tte_model *m;
@@ -86,8 +86,8 @@ static tte_backend_state *cpu_create(const tte_model *m, int threads, int n_page
     if (!s) goto oom;
     const tte_config *c = s->c = tte_model_config(m);
     s->m = m;
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    if (!(s->pool = tte_pool_create(threads > 0 ? threads : cores > 0 ? (int)cores : 1))) goto oom;
+    /* "All cores" are the ones this process may run on (taskset, a cgroup's cpuset), not the machine's. */
+    if (!(s->pool = tte_pool_create(threads > 0 ? threads : tte_cli_cores()))) goto oom;
     s->page_tokens = page_tokens;
     s->page_floats =
         (size_t)c->n_layers * 2 * (size_t)c->n_kv_heads * (size_t)page_tokens * (size_t)c->head_dim;
