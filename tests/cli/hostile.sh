@@ -73,4 +73,11 @@ TTE_CACHE=$TMP/full tte-gen --model "$MODEL" --budgets 3..4 -n 2 <"$TMP/items" >
 cmp -s "$TMP/got" "$TMP/want" || fail "unwritable cache: other records"
 [ "$(grep -c . "$TMP/err")" = 1 ] || fail "unwritable cache: not one line: $(cat "$TMP/err")"
 grep -q "going on without storing results in the cache" "$TMP/err" || fail "unwritable cache: $(cat "$TMP/err")"
+# ... and a cache folder that cannot be created (a file where it would go): one warning, exit 0.
+: >"$TMP/not-a-dir"
+TTE_CACHE=$TMP/not-a-dir/cache tte-gen --model "$MODEL" --budgets 3..4 -n 2 <"$TMP/items" >"$TMP/got" 2>"$TMP/err" ||
+    fail "cache folder that cannot be made: exit $?: $(cat "$TMP/err")"
+cmp -s "$TMP/got" "$TMP/want" || fail "cache folder that cannot be made: other records"
+[ "$(grep -c . "$TMP/err")" = 1 ] && grep -q "going on without the cache" "$TMP/err" ||
+    fail "cache folder that cannot be made: $(cat "$TMP/err")"
 echo "hostile: all passed"
