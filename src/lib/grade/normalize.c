@@ -448,10 +448,15 @@ static char *join_thousands(const char *s) {
         char c = s[i];
         if (c == '(' || c == '[' || c == '{') depth++;
         if ((c == ')' || c == ']' || c == '}') && depth > 0) depth--;
-        int lead = isdigit((unsigned char)c) ? digits_at(s, i) : 0;
+        /* Each run of digits is looked at once, from its first digit: linear in the text, however
+         * long a number it holds. */
+        if (!isdigit((unsigned char)c) || (i > 0 && isdigit((unsigned char)s[i - 1]))) {
+            gbuf_putc(&b, s[i++]);
+            continue;
+        }
+        int lead = digits_at(s, i);
         /* a leading group "0" is no thousands group: "0,111" has a decimal comma */
-        if (depth == 0 && lead >= 1 && lead <= 3 && !(lead == 1 && c == '0') &&
-            (i == 0 || (!isdigit((unsigned char)s[i - 1]) && s[i - 1] != '.'))) {
+        if (depth == 0 && lead <= 3 && !(lead == 1 && c == '0') && (i == 0 || s[i - 1] != '.')) {
             char sep = s[i + lead];
             if ((sep == ',' || sep == ' ') && digits_at(s, i + lead + 1) == 3) {
                 size_t j = i + lead;
@@ -464,7 +469,7 @@ static char *join_thousands(const char *s) {
                 }
             }
         }
-        gbuf_putc(&b, s[i++]);
+        for (int k = 0; k < lead; k++) gbuf_putc(&b, s[i++]);
     }
     return gbuf_take(&b);
 }
