@@ -80,4 +80,12 @@ TTE_CACHE=$TMP/not-a-dir/cache tte-gen --model "$MODEL" --budgets 3..4 -n 2 <"$T
 cmp -s "$TMP/got" "$TMP/want" || fail "cache folder that cannot be made: other records"
 [ "$(grep -c . "$TMP/err")" = 1 ] && grep -q "going on without the cache" "$TMP/err" ||
     fail "cache folder that cannot be made: $(cat "$TMP/err")"
+# 12: a config whose layer count is not the weights': a billion (no 335 GB allocation first) or one short.
+for layers in 1000000000 3; do
+    rm -rf "$TMP/layers" && mkdir "$TMP/layers"
+    for f in model.safetensors tokenizer.json tokenizer_config.json; do ln -s "$MODEL/$f" "$TMP/layers/$f"; done
+    jq --argjson n "$layers" '.num_hidden_layers = $n' "$MODEL/config.json" >"$TMP/layers/config.json"
+    expect_fail 1 "layers/config.json: field \"num_hidden_layers\": $layers, but the weights hold 4 layers" \
+        tte-gen --model "$TMP/layers" --max-tokens 2 <<<'{"prompt": "1+1="}'
+done
 echo "hostile: all passed"

@@ -121,6 +121,23 @@ static void compute_hash(tte_model *m) {
     m->hash = (tte_key){d.high64, d.low64};
 }
 
+/* The config's layer count against the layers the weights hold (PREFIX N. names): a config that
+ * says more would read tensors that are not there (or allocate for a billion layers first), one
+ * that says fewer would leave trained layers out without a word. */
+static int check_layer_count(const tte_model *m, const char *prefix, char *err, size_t errlen) {
+    long long most = -1;
+    size_t plen = strlen(prefix);
+    for (int i = 0; i < tte_st_count(m->st); i++) {
+        const char *name = tte_st_at(m->st, i)->name;
+        if (strncmp(name, prefix, plen) != 0) continue;
+        long long l = strtoll(name + plen, NULL, 10);
+        if (l > most) most = l;
+    }
+    if (most + 1 == m->config.n_layers) return 0;
+    return tte_fail(err, errlen, "%s/config.json: field \"num_hidden_layers\": %d, but the weights hold %lld layers",
+                    m->dir, m->config.n_layers, most + 1);
+}
+
 tte_model *tte_model_load(const char *dir, char *err, size_t errlen) {
     tte_model *m = calloc(1, sizeof *m);
     if (!m || !(m->dir = strdup(dir))) {
@@ -131,9 +148,10 @@ tte_model *tte_model_load(const char *dir, char *err, size_t errlen) {
     const tte_config *c = &m->config;
     int rc = tte_config_load(dir, &m->config, err, errlen);
     if (rc == 0 && !(m->st = tte_st_open_dir(dir, err, errlen))) rc = -1;
+    int neox = c->arch == TTE_ARCH_GPT_NEOX;
+    if (rc == 0) rc = check_layer_count(m, neox ? "gpt_neox.layers." : "model.layers.", err, errlen);
     if (rc == 0 && !(m->w.layers = calloc((size_t)c->n_layers, sizeof *m->w.layers)))
         rc = tte_fail(err, errlen, "out of memory");
-    int neox = c->arch == TTE_ARCH_GPT_NEOX;
     if (rc == 0)
         rc = bind(m, neox ? "gpt_neox.embed_in.weight" : "model.embed_tokens.weight", c->vocab_size,
                   c->hidden_size, &m->w.embed, err, errlen);
