@@ -96,10 +96,12 @@ static void set_fits(json_t *rec, json_t *rec_why, const double *x, const double
         json_object_set_new(fits, tte_fit_name(kind), obj);
     }
     json_object_set_new(rec, "fits", fits);
-    int best = tte_fit_best(all, TTE_FIT_NKINDS);
-    if (best >= 0)
+    const char *by;
+    int best = tte_fit_best(all, TTE_FIT_NKINDS, &by);
+    if (best >= 0) {
         json_object_set_new(rec, "best", json_string(tte_fit_name(best)));
-    else
+        json_object_set_new(rec, "best_by", json_string(by));
+    } else
         set_value(rec, rec_why, "best", tte_value_undefined("no fit has a defined AICc"));
 }
 

@@ -107,4 +107,16 @@ expect_error 2 "unknown metric" $fit --metric accuracy
 expect_error 2 "--bootstrap" $fit --bootstrap -1
 $fit --help | grep -q -- "--legacy" || fail "--help"
 $fit --version | grep -q "^tte-fit " || fail "--version"
+# An S-shaped accuracy curve on 6 budgets (the demo's: 0.11 0.20 0.44 0.92 1.0 1.0): the logistic has
+# no AICc there (n - k - 1 = 0), so leave-one-out picks the best fit, and it is the logistic, not the
+# log-linear line that AICc alone would have chosen.
+for b in 8 16 32 64 128 256; do
+    case $b in 8) k=11 ;; 16) k=20 ;; 32) k=44 ;; 64) k=92 ;; *) k=100 ;; esac
+    for i in $(seq 0 99); do
+        echo "{\"id\":\"i$i\",\"model\":\"m\",\"dataset\":\"d\",\"budget\":$b,\"correct\":$((i < k ? 1 : 0))}"
+    done
+done >"$tmp/s-curve"
+$fit --metric correct --bootstrap 0 "$tmp/s-curve" | jq -s -e 'map(select(.kind == "curve"))[0] | .best == "logistic" and
+    .best_by == "loo_rmse" and .fits.logistic.aicc == null and .fits.logistic.loo_rmse < .fits.loglinear.loo_rmse' \
+    >/dev/null || fail "the S-shaped curve's best fit"
 echo "tte-fit: all checks passed"

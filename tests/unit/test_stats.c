@@ -141,16 +141,30 @@ Test(stats, too_few_budgets_give_no_fit) {
     cr_expect(tte_fit_curve(TTE_FIT_LOGLINEAR, unsorted, y, 4).why != NULL);
 }
 
-Test(stats, best_is_smallest_defined_aicc) {
+Test(stats, best_is_smallest_aicc_else_leave_one_out) {
     tte_fit fits[3] = {0};
+    const char *by;
+    for (int i = 0; i < 3; i++) fits[i].loo_rmse = tte_value_undefined("none");
     fits[0].aicc = tte_value_of(-3, NULL);
-    fits[1].aicc = tte_value_undefined("none");
+    fits[1].aicc = tte_value_of(-1, NULL);
     fits[2].aicc = tte_value_of(-5, NULL);
-    cr_expect_eq(tte_fit_best(fits, 3), 2);
+    cr_expect_eq(tte_fit_best(fits, 3, &by), 2);
+    cr_expect_str_eq(by, "aicc");
+    /* A fit without AICc (too many parameters for the budgets): leave-one-out decides. */
+    fits[2].aicc = tte_value_undefined("n - k - 1 <= 0");
+    fits[0].loo_rmse = tte_value_of(0.17, NULL);
+    fits[2].loo_rmse = tte_value_of(0.08, NULL);
+    cr_expect_eq(tte_fit_best(fits, 3, &by), 2);
+    cr_expect_str_eq(by, "loo_rmse");
+    /* No leave-one-out anywhere: the smallest defined AICc. */
+    fits[0].loo_rmse = fits[2].loo_rmse = tte_value_undefined("none");
+    cr_expect_eq(tte_fit_best(fits, 3, &by), 0);
+    cr_expect_str_eq(by, "aicc");
+    fits[0].aicc = fits[1].aicc = tte_value_undefined("none");
+    cr_expect_eq(tte_fit_best(fits, 3, &by), -1);
     fits[2].why = "no fit";
-    cr_expect_eq(tte_fit_best(fits, 3), 0);
-    fits[0].aicc = tte_value_undefined("none");
-    cr_expect_eq(tte_fit_best(fits, 3), -1);
+    fits[0].aicc = tte_value_of(-3, NULL);
+    cr_expect_eq(tte_fit_best(fits, 3, &by), 0);
 }
 
 Test(stats, emergence_matches_the_study_and_scipy) {

@@ -2,6 +2,7 @@
 #include "stats/fit.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -121,11 +122,27 @@ tte_fit tte_fit_curve(tte_fit_kind kind, const double *x, const double *y, int n
     return f;
 }
 
-int tte_fit_best(const tte_fit *fits, int n) {
+/* The smallest defined value of the criterion at OFFSET of tte_fit among the fits. */
+static int smallest(const tte_fit *fits, int n, size_t offset) {
     int best = -1;
     for (int i = 0; i < n; i++) {
-        if (fits[i].why || fits[i].aicc.why) continue;
-        if (best < 0 || fits[i].aicc.v < fits[best].aicc.v) best = i;
+        const tte_value *v = (const tte_value *)((const char *)&fits[i] + offset), *b;
+        if (fits[i].why || v->why) continue;
+        b = best < 0 ? NULL : (const tte_value *)((const char *)&fits[best] + offset);
+        if (!b || v->v < b->v) best = i;
     }
     return best;
+}
+
+int tte_fit_best(const tte_fit *fits, int n, const char **by) {
+    int every_aicc = 1;
+    for (int i = 0; i < n; i++)
+        if (!fits[i].why && fits[i].aicc.why) every_aicc = 0;
+    int best = every_aicc ? -1 : smallest(fits, n, offsetof(tte_fit, loo_rmse));
+    if (best >= 0) {
+        *by = "loo_rmse";
+        return best;
+    }
+    *by = "aicc";
+    return smallest(fits, n, offsetof(tte_fit, aicc));
 }

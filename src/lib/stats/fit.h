@@ -65,7 +65,12 @@ int tte_fit_logistic(const double *x, const double *y, int n, double *param, dou
  * lo, hi in [ymin - r, ymax + r] with r = ymax - ymin; x0 in [x_1, x_K]; s in [0, 20]. */
 void tte_fit_logistic_bounds(const double *x, const double *y, int n, double *lower, double *upper);
 
-/* The index of the fit with the smallest defined AICc among the N fits, or -1 if none has one. */
-int tte_fit_best(const tte_fit *fits, int n);
+/* The index of the best of the N fits, or -1 if none can be told best; *BY says by which criterion:
+ * "aicc", the smallest AICc, when every fitted model has one; otherwise "loo_rmse", the smallest
+ * leave-one-out RMSE among the fits that have one (AICc is undefined for a model with nearly as
+ * many parameters as budgets, which would drop it from the comparison however well it fits:
+ * a logistic on 6 budgets; leave-one-out still punishes overfitting and needs fewer budgets);
+ * with no leave-one-out either, the smallest defined AICc. */
+int tte_fit_best(const tte_fit *fits, int n, const char **by);
 
 #endif
