@@ -204,6 +204,7 @@ static struct options parse_options(int argc, char **argv) {
             f->sampling.greedy = 1;
             break;
         case OPT_CONTINUE_PHRASE:
+            if (!*optarg) tte_cli_usage("--continue-phrase: must not be empty");
             f->continue_phrase = optarg;
             break;
         case OPT_END_THINKING:

@@ -118,6 +118,10 @@ static int read_record(scorer *s, tte_jsonl *in, json_t *rec, record *r) {
     if (tte_jsonl_get_ids(in, rec, "thinking_ids", s->vocab, 1, &thinking, &n_thinking) != 0) return -1;
     int32_t *prompt_ids = tte_session_prompt(s->ses, prompt, &n_prompt);
     v = json_object_get(rec, "prompt_tokens");
+    if (v && !json_is_null(v) && !json_is_integer(v)) {
+        free(thinking), free(prompt_ids);
+        return tte_jsonl_fail(in, "field \"prompt_tokens\": must be an integer");
+    }
     if (json_is_integer(v) && json_integer_value(v) != n_prompt) {
         free(thinking), free(prompt_ids);
         return tte_jsonl_fail(in,

@@ -88,4 +88,14 @@ for layers in 1000000000 3; do
     expect_fail 1 "layers/config.json: field \"num_hidden_layers\": $layers, but the weights hold 4 layers" \
         tte-gen --model "$TMP/layers" --max-tokens 2 <<<'{"prompt": "1+1="}'
 done
+# 14, 15: prompt_tokens as a string; a huge max_position_embeddings; an empty continuation phrase.
+tte-fetch arith --count 1 --seed 4 | tte-gen --model "$MODEL" --budgets 3..3 >"$TMP/one"
+jq -c '.prompt_tokens = "40"' "$TMP/one" >"$TMP/str"
+expect_fail 1 'str:1: field "prompt_tokens": must be an integer' tte-score --model "$MODEL" "$TMP/str"
+rm -rf "$TMP/layers" && mkdir "$TMP/layers"
+for f in model.safetensors tokenizer.json tokenizer_config.json; do ln -s "$MODEL/$f" "$TMP/layers/$f"; done
+jq '.max_position_embeddings = 1099511627776' "$MODEL/config.json" >"$TMP/layers/config.json"
+expect_fail 1 "'max_position_embeddings' is 1099511627776, more than tte takes" \
+    tte-gen --model "$TMP/layers" --max-tokens 2 <<<'{"prompt": "1+1="}'
+expect_fail 2 '^tte-gen: --continue-phrase: must not be empty' tte-gen --model "$MODEL" --budgets 3..4 --continue-phrase ''
 echo "hostile: all passed"

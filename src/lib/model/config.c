@@ -24,8 +24,11 @@ static int get_int(json_t *o, const char *name, const char *key, int def, int *o
         *out = def;
         return 0;
     }
-    if (!json_is_integer(v) || json_integer_value(v) <= 0 || json_integer_value(v) > (1 << 30))
+    if (!json_is_integer(v) || json_integer_value(v) <= 0)
         return tte_fail(err, errlen, "%s: '%s' must be a positive integer", name, key);
+    if (json_integer_value(v) > (1 << 30))
+        return tte_fail(err, errlen, "%s: '%s' is %lld, more than tte takes (2^30)", name, key,
+                        (long long)json_integer_value(v));
     *out = (int)json_integer_value(v);
     return 0;
 }
