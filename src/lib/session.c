@@ -33,6 +33,25 @@ static int count_params(tte_session *s, char *err, size_t errlen) {
     return 0;
 }
 
+/* Every id the tokenizer can give must have a row in the model's embeddings (padding beyond the
+ * tokenizer is fine): an added token past them would be emitted by --encode and fail much later,
+ * naming no file. A tokenizer-only folder without config.json has nothing to check against. */
+static int check_ids(const tte_session *s, int tokenizer_only, char *err, size_t errlen) {
+    tte_config cfg;
+    char cerr[512];
+    if (tte_config_load(s->model_dir, &cfg, cerr, sizeof cerr) != 0) {
+        if (tokenizer_only) return 0;
+        snprintf(err, errlen, "%s", cerr);
+        return -1;
+    }
+    int32_t n = tte_tokenizer_vocab_size(s->tok);
+    if (n <= cfg.vocab_size) return 0;
+    snprintf(err, errlen,
+             "%.900s/tokenizer.json: token id %d is past the model's %d embeddings (config.json vocab_size)",
+             s->model_dir, n - 1, cfg.vocab_size);
+    return -1;
+}
+
 tte_session *tte_session_open(const tte_session_opts *o, char *err, size_t errlen) {
     tte_session *s = tte_xcalloc(1, sizeof *s);
     s->threads = o->threads;
@@ -40,6 +59,7 @@ tte_session *tte_session_open(const tte_session_opts *o, char *err, size_t errle
     set_model_name(s, o->model);
     if (tte_hub_resolve(o->model, s->model_dir, sizeof s->model_dir, err, errlen) != 0) goto fail;
     if (!(s->tok = tte_tokenizer_load(s->model_dir, err, errlen))) goto fail;
+    if (check_ids(s, o->tokenizer_only, err, errlen) != 0) goto fail;
     if (o->chat) {
         s->chat = o->template_path ? tte_chat_from_file(o->template_path, err, errlen)
                                    : tte_chat_from_tokenizer(s->tok, err, errlen);

@@ -98,4 +98,12 @@ jq '.max_position_embeddings = 1099511627776' "$MODEL/config.json" >"$TMP/layers
 expect_fail 1 "'max_position_embeddings' is 1099511627776, more than tte takes" \
     tte-gen --model "$TMP/layers" --max-tokens 2 <<<'{"prompt": "1+1="}'
 expect_fail 2 '^tte-gen: --continue-phrase: must not be empty' tte-gen --model "$MODEL" --budgets 3..4 --continue-phrase ''
+# 14: an added token past the model's embeddings is an error naming tokenizer.json, also for --encode.
+rm -rf "$TMP/added" && mkdir "$TMP/added"
+for f in model.safetensors config.json tokenizer_config.json; do ln -s "$MODEL/$f" "$TMP/added/$f"; done
+jq '.added_tokens += [{"id": 5000, "content": "<extra>", "single_word": false, "lstrip": false, "rstrip": false,
+    "normalized": false, "special": true}]' "$MODEL/tokenizer.json" >"$TMP/added/tokenizer.json"
+expect_fail 1 'added/tokenizer.json: token id 5000 is past the model.s 326 embeddings' \
+    tte-gen --model "$TMP/added" --encode <<<'{"text": "<extra>"}'
+expect_fail 1 'added/tokenizer.json: token id 5000 is past' tte-gen --model "$TMP/added" --max-tokens 2 <<<'{"prompt": "1"}'
 echo "hostile: all passed"
