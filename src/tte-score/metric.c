@@ -421,9 +421,13 @@ static int admit(void *ctx, tte_sched *sched, char *err, size_t errlen) {
          * tree runs, the oldest waiting trace can always fork, and traces never starve the trees. */
         int need = c->pages + s->most_tree_pages;
         if (need > tte_sched_pages_total(sched)) {
-            snprintf(err, errlen,
-                     "a record needs %d KV pages of %d tokens, the cache holds %d: raise --kv-mem", need,
-                     TTE_PAGE_TOKENS, tte_sched_pages_total(sched));
+            snprintf(
+                err, errlen,
+                "record %s (sample %lld, budget %lld): its trace and largest tree need %d KV pages of %d "
+                "tokens, the cache holds %d: raise --kv-mem to %zuM or more",
+                s->items[first->item].id, first->sample, first->budget, need, TTE_PAGE_TOKENS,
+                tte_sched_pages_total(sched),
+                ((size_t)need * TTE_PAGE_TOKENS * tte_model_kv_bytes_per_token(s->ses->model) >> 20) + 1);
             return -1;
         }
         if (tte_sched_reserve(sched, need) != 0) break;
