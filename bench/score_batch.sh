@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tte-score's batching across records and its reuse within a run, on the embedded model (or
-# $TTE_SCORE_MODEL): generations of TTE_SCORE_ITEMS arith items (default 24) at budgets 2^3..2^6
-# with 2 samples, scored with the continuous metric at one thread, each run with an empty cache:
+# $TTE_SCORE_MODEL): generations of TTE_SCORE_ITEMS arith items (default 24) at budgets
+# TTE_SCORE_BUDGETS (default 3..6: 2^3..2^6) with 2 samples, scored with the continuous metric at one thread, each run with an empty cache:
 #   batch1    --batch 1
 #   batch32   --batch 32
 #   no_cache  --batch 32 --no-cache (no stored results; the reuse within the run stays)
@@ -16,11 +16,12 @@ make -s all
 model=${TTE_SCORE_MODEL:-share/models/tte-tiny-arith}
 items=${TTE_SCORE_ITEMS:-24}
 rounds=${TTE_SCORE_ROUNDS:-3}
+budgets=${TTE_SCORE_BUDGETS:-3..6}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export TTE_SHARE=$PWD/share
 bin/tte-fetch arith --seed 0 --count "$items" >"$work/items.jsonl"
-bin/tte-gen --model "$model" --budgets 3..6 -n 2 --no-cache "$work/items.jsonl" >"$work/gens.jsonl"
+bin/tte-gen --model "$model" --budgets "$budgets" -n 2 --no-cache "$work/items.jsonl" >"$work/gens.jsonl"
 echo "score_batch.sh: $(wc -l <"$work/gens.jsonl") records, model $model, $(bin/tte-score -V | tail -1)" >&2
 
 # run NAME OPTIONS...: one scoring run with a cache of its own, empty; prints its wall time.
