@@ -99,6 +99,12 @@ void tte_session_close(tte_session *s) {
     free(s);
 }
 
+size_t tte_session_kv_default(const tte_session *s, size_t tokens, int batch) {
+    size_t one = tte_xmul(tokens + 2 * TTE_PAGE_TOKENS, tte_model_kv_bytes_per_token(s->model));
+    size_t cap = (size_t)2 << 30, want = tte_xmul(one, (size_t)batch);
+    return want < cap ? want : one > cap ? one : cap;
+}
+
 int32_t *tte_session_encode(const tte_session *s, const char *text, size_t len, int *n) {
     tte_tokens t = {0};
     if (tte_tokenizer_encode(s->tok, text, len, &t) != 0)

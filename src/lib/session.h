@@ -57,6 +57,14 @@ tte_session *tte_session_open(const tte_session_opts *o, char *err, size_t errle
 int tte_session_start(tte_session *s, size_t kv_bytes, int batch, char *err, size_t errlen);
 void tte_session_close(tte_session *s);
 
+/* Tokens a record of --logprobs, --next-dist or --prm is expected to hold, for the default KV
+ * memory: a longer one runs alone, or asks for more --kv-mem when even that does not fit. */
+enum { TTE_SESSION_RECORD_TOKENS = 4096 };
+
+/* The KV memory a job takes when --kv-mem is not given: BATCH pieces of work of TOKENS tokens each,
+ * at most 2 GiB, and never less than one piece (a larger piece gets what it needs). */
+size_t tte_session_kv_default(const tte_session *s, size_t tokens, int batch);
+
 /* The ids of TEXT (malloc'd, never NULL); *N set. Exits with a message on out of memory and when
  * the tokenizer's pattern hits PCRE2's match limit (tokenizer.h), which real texts do not reach. */
 int32_t *tte_session_encode(const tte_session *s, const char *text, size_t len, int *n);

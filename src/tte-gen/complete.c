@@ -85,13 +85,9 @@ static void finish(void *ctx, int job, json_t *rec) {
     tte_tokens_free(&r->out);
 }
 
-/* A batch of requests of max_tokens after DEFAULT_PROMPT_ROOM prompt tokens, up to 2 GiB (and at
- * least one request). */
+/* A batch of requests of max_tokens after DEFAULT_PROMPT_ROOM prompt tokens. */
 static size_t default_kv_bytes(const completer *c) {
-    size_t one = (size_t)(c->opt->max_tokens + DEFAULT_PROMPT_ROOM + 2 * TTE_PAGE_TOKENS) *
-                 tte_model_kv_bytes_per_token(c->ses->model);
-    size_t cap = (size_t)2 << 30, want = one * (size_t)c->opt->batch;
-    return want < cap ? want : one > cap ? one : cap;
+    return tte_session_kv_default(c->ses, (size_t)(c->opt->max_tokens + DEFAULT_PROMPT_ROOM), c->opt->batch);
 }
 
 int complete_run(tte_session *ses, const complete_options *opt, tte_jsonl *in, FILE *out) {

@@ -92,11 +92,7 @@ static void finish(void *ctx, int job, json_t *rec) {
 
 int logprobs_run(tte_session *ses, int batch, size_t kv_mem, tte_jsonl *in, FILE *out) {
     scorer s = {.ses = ses};
-    /* Default: room for BATCH sequences of the model's full length, up to 2 GiB (at least one). */
-    size_t one = tte_model_kv_bytes_per_token(ses->model) *
-                 (size_t)(ses->cfg->max_position_embeddings + 2 * TTE_PAGE_TOKENS);
-    size_t cap = (size_t)2 << 30, want = one * (size_t)batch;
-    size_t kv = kv_mem ? kv_mem : want < cap ? want : one > cap ? one : cap;
+    size_t kv = kv_mem ? kv_mem : tte_session_kv_default(ses, TTE_SESSION_RECORD_TOKENS, batch);
     char err[1024];
     int rc;
     if (tte_session_start(ses, kv, batch, err, sizeof err) != 0)

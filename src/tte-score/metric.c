@@ -447,10 +447,8 @@ static size_t default_kv_bytes(const scorer *s) {
     int most = 0;
     for (int i = 0; i < s->n_chains; i++)
         if (trace_pages(&s->chains[i], s->recs) > most) most = trace_pages(&s->chains[i], s->recs);
-    size_t page = TTE_PAGE_TOKENS * tte_model_kv_bytes_per_token(s->ses->model);
-    size_t one = (size_t)(most + s->most_tree_pages + 8) * page, cap = (size_t)2 << 30;
-    size_t want = one * (size_t)s->opt->batch;
-    return want < cap ? want : one > cap ? one : cap;
+    return tte_session_kv_default(s->ses, (size_t)(most + s->most_tree_pages + 8) * TTE_PAGE_TOKENS,
+                                  s->opt->batch);
 }
 
 static void record_free(record *r) {

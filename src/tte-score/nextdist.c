@@ -167,10 +167,7 @@ int nextdist_run(tte_session *ses, const nextdist_options *o, tte_jsonl *in, FIL
         if (tte_outfile_open(&s.npy, o->file, err, sizeof err) != 0) return tte_warn("%s", err), -1;
         write_npy_header(&s);
     }
-    /* Default KV memory: a batch of the model's longest prompts, up to 2 GiB (at least one). */
-    size_t one = tte_model_kv_bytes_per_token(ses->model) * (size_t)(ses->cfg->max_position_embeddings + 16);
-    size_t cap = (size_t)2 << 30, want = one * (size_t)o->batch;
-    size_t kv = o->kv_mem ? o->kv_mem : want < cap ? want : one > cap ? one : cap;
+    size_t kv = o->kv_mem ? o->kv_mem : tte_session_kv_default(ses, TTE_SESSION_RECORD_TOKENS, o->batch);
     int rc;
     if (tte_session_start(ses, kv, o->batch, err, sizeof err) != 0)
         rc = -1, tte_warn("%s", err);

@@ -61,7 +61,8 @@ static int load_format(scorer *s, char *err, size_t errlen) {
         if (!spec) return snprintf(err, errlen, "%.800s:%d: %.150s", path, je.line, je.text), -1;
         const char *style = json_string_value(json_object_get(spec, "style"));
         if (style && strcmp(style, "shepherd") != 0) {
-            snprintf(err, errlen, "%.800s: field \"style\": '%.60s' is not a kind of PRM tte reads (shepherd)", path,
+            snprintf(err, errlen,
+                     "%.800s: field \"style\": '%.60s' is not a kind of PRM tte reads (shepherd)", path,
                      style);
             json_decref(spec);
             return -1;
@@ -219,10 +220,7 @@ int prm_run(tte_session *ses, const prm_options *o, tte_jsonl *in, FILE *out) {
     if (rc != 0) {
         tte_warn("%s", err);
     } else {
-        size_t one =
-            tte_model_kv_bytes_per_token(ses->model) * (size_t)(ses->cfg->max_position_embeddings + 16);
-        size_t cap = (size_t)2 << 30, want = one * (size_t)o->batch;
-        size_t kv = o->kv_mem ? o->kv_mem : want < cap ? want : one > cap ? one : cap;
+        size_t kv = o->kv_mem ? o->kv_mem : tte_session_kv_default(ses, TTE_SESSION_RECORD_TOKENS, o->batch);
         if (tte_session_start(ses, kv, o->batch, err, sizeof err) != 0)
             rc = -1, tte_warn("%s", err);
         else
