@@ -114,6 +114,24 @@ int32_t *tte_session_encode(const tte_session *s, const char *text, size_t len, 
     return t.ids ? t.ids : tte_xmalloc(sizeof(int32_t));
 }
 
+int tte_session_read_ids(const tte_session *s, tte_jsonl *in, json_t *rec, const char *ids_field,
+                         const char *text_field, int chat, tte_tokens *out) {
+    int n;
+    if (json_object_get(rec, ids_field)) {
+        if (tte_jsonl_get_ids(in, rec, ids_field, s->cfg->vocab_size, 0, &out->ids, &n) != 0) return -1;
+    } else {
+        const char *text;
+        if (tte_jsonl_get_string(in, rec, text_field, &text) != 0) return -1;
+        out->ids = chat ? tte_session_prompt(s, text, &n) : tte_session_encode(s, text, strlen(text), &n);
+        if (n == 0) {
+            free(out->ids), out->ids = NULL;
+            return tte_jsonl_fail(in, "field \"%s\": encodes to no tokens", text_field);
+        }
+    }
+    out->n = out->cap = (size_t)n;
+    return 0;
+}
+
 int32_t *tte_session_prompt(const tte_session *s, const char *prompt, int *n) {
     size_t len;
     char *text = tte_chat_render(s->chat, prompt, &len);

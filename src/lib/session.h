@@ -21,6 +21,7 @@
 #include "cache.h"
 #include "engine/engine.h"
 #include "engine/sched.h"
+#include "jsonl.h"
 #include "model/chat.h"
 #include "model/tokenizer.h"
 
@@ -68,6 +69,12 @@ size_t tte_session_kv_default(const tte_session *s, size_t tokens, int batch);
 /* The ids of TEXT (malloc'd, never NULL); *N set. Exits with a message on out of memory and when
  * the tokenizer's pattern hits PCRE2's match limit (tokenizer.h), which real texts do not reach. */
 int32_t *tte_session_encode(const tte_session *s, const char *text, size_t len, int *n);
+/* A record's token ids into OUT (empty on entry): its IDS_FIELD list, each a token of the model, or
+ * else its TEXT_FIELD encoded (through the chat template when CHAT: the session has one). Returns 0,
+ * or -1 after tte_jsonl_fail on IN (a missing or bad field, a text that encodes to no tokens). */
+int tte_session_read_ids(const tte_session *s, tte_jsonl *in, json_t *rec, const char *ids_field,
+                         const char *text_field, int chat, tte_tokens *out);
+
 /* The chat-templated ids of the user message PROMPT (the session has its chat template); *N set. */
 int32_t *tte_session_prompt(const tte_session *s, const char *prompt, int *n);
 

@@ -30,18 +30,7 @@ typedef struct {
 static int prepare(void *ctx, tte_jsonl *in, json_t *rec, int job, tte_tokens *feed, int *flags, int *pages) {
     completer *c = ctx;
     const tte_config *cfg = c->ses->cfg;
-    if (json_object_get(rec, "prompt_ids")) {
-        int n;
-        if (tte_jsonl_get_ids(in, rec, "prompt_ids", cfg->vocab_size, 0, &feed->ids, &n) != 0) return -1;
-        feed->n = feed->cap = (size_t)n;
-    } else {
-        const char *text;
-        int n;
-        if (tte_jsonl_get_string(in, rec, "prompt", &text) != 0) return -1;
-        feed->ids = tte_session_encode(c->ses, text, strlen(text), &n);
-        feed->n = feed->cap = (size_t)n;
-        if (n == 0) return tte_jsonl_fail(in, "field \"prompt\": encodes to no tokens");
-    }
+    if (tte_session_read_ids(c->ses, in, rec, "prompt_ids", "prompt", 0, feed) != 0) return -1;
     if ((int)feed->n + c->opt->max_tokens > cfg->max_position_embeddings)
         return tte_jsonl_fail(
             in, "field \"prompt\": %zu tokens + --max-tokens %d exceed the model's %d positions", feed->n,

@@ -23,23 +23,6 @@ typedef struct {
     size_t n_reqs, cap_reqs;
 } scorer;
 
-/* IDS_FIELD's ids as a list, or by encoding the text of TEXT_FIELD; -1 after a located error. */
-static int read_tokens(const scorer *s, tte_jsonl *in, json_t *rec, const char *ids_field,
-                       const char *text_field, tte_tokens *out) {
-    int n;
-    if (json_object_get(rec, ids_field)) {
-        if (tte_jsonl_get_ids(in, rec, ids_field, s->ses->cfg->vocab_size, 0, &out->ids, &n) != 0) return -1;
-        out->n = out->cap = (size_t)n;
-        return 0;
-    }
-    const char *text;
-    if (tte_jsonl_get_string(in, rec, text_field, &text) != 0) return -1;
-    out->ids = tte_session_encode(s->ses, text, strlen(text), &n);
-    out->n = out->cap = (size_t)n;
-    if (n == 0) return tte_jsonl_fail(in, "field \"%s\": encodes to no tokens", text_field);
-    return 0;
-}
-
 static int prepare(void *ctx, tte_jsonl *in, json_t *rec, int job, tte_tokens *feed, int *flags, int *pages) {
     scorer *s = ctx;
     TTE_GROW(s->reqs, s->cap_reqs, (size_t)job + 1);
@@ -47,8 +30,8 @@ static int prepare(void *ctx, tte_jsonl *in, json_t *rec, int job, tte_tokens *f
     memset(r, 0, sizeof *r);
     s->n_reqs = (size_t)job + 1;
     r->given_ids = json_object_get(rec, "ids") != NULL;
-    if (read_tokens(s, in, rec, "prompt_ids", "prompt", feed) != 0 ||
-        read_tokens(s, in, rec, "ids", "text", &r->cont) != 0)
+    if (tte_session_read_ids(s->ses, in, rec, "prompt_ids", "prompt", 0, feed) != 0 ||
+        tte_session_read_ids(s->ses, in, rec, "ids", "text", 0, &r->cont) != 0)
         return -1;
     int max = s->ses->cfg->max_position_embeddings;
     if ((int)(feed->n + r->cont.n) > max)

@@ -39,18 +39,9 @@ static int prepare(void *ctx, tte_jsonl *in, json_t *rec, int job, tte_tokens *f
     TTE_GROW(s->reqs, s->cap_reqs, (size_t)job + 1);
     memset(&s->reqs[job], 0, sizeof s->reqs[job]);
     s->n_reqs = (size_t)job + 1;
-    int n;
-    if (json_object_get(rec, "prompt_ids")) {
-        if (tte_jsonl_get_ids(in, rec, "prompt_ids", s->ses->cfg->vocab_size, 0, &feed->ids, &n) != 0)
-            return -1;
-    } else {
-        const char *text;
-        if (tte_jsonl_get_string(in, rec, "prompt", &text) != 0) return -1;
-        feed->ids = s->opt->use_template ? tte_session_prompt(s->ses, text, &n)
-                                         : tte_session_encode(s->ses, text, strlen(text), &n);
-        if (n == 0) return tte_jsonl_fail(in, "field \"prompt\": encodes to no tokens");
-    }
-    feed->n = feed->cap = (size_t)n;
+    if (tte_session_read_ids(s->ses, in, rec, "prompt_ids", "prompt", s->opt->use_template, feed) != 0)
+        return -1;
+    int n = (int)feed->n;
     if (n >= s->ses->cfg->max_position_embeddings)
         return tte_jsonl_fail(in, "field \"%s\": %d tokens, the model has %d positions",
                               json_object_get(rec, "prompt_ids") ? "prompt_ids" : "prompt", n,
