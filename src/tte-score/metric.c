@@ -84,7 +84,6 @@ typedef struct {
     int *waiting; /* trace lanes at a record's context, waiting for room for its tree */
     int n_waiting, cap_waiting;
     int most_tree_pages; /* of any record to compute */
-    int stepping;        /* the node lane whose children are being forked */
     int n_done;
     tte_progress progress;
 } scorer;
@@ -373,10 +372,10 @@ static int fork_forced_ends(scorer *s, tte_sched *sched, int lane) {
     }
 }
 
-/* A child lane of a record's tree: it holds NODE. */
-static void note_child(void *ctx, int lane, int node) {
+/* A child lane of a record's tree, forked from PARENT: it holds NODE of the parent's record. */
+static void note_child(void *ctx, int parent, int lane, int node) {
     scorer *s = ctx;
-    int of = job_of(s, s->ses->sched, s->stepping)->record;
+    int of = job_of(s, s->ses->sched, parent)->record;
     *job_of(s, s->ses->sched, lane) = (lane_job){.role = LANE_NODE, .record = of, .node = node};
 }
 
@@ -385,7 +384,6 @@ static void note_child(void *ctx, int lane, int node) {
 static void node_step(scorer *s, tte_sched *sched, int lane, const float *logits) {
     lane_job job = *job_of(s, sched, lane);
     record *r = &s->recs[job.record];
-    s->stepping = lane;
     r->lanes_left +=
         tte_cand_tree_step(&s->items[r->item].tree, sched, lane, job.node, logits, r->lp, note_child, s);
     if (r->lanes_left == 0) {

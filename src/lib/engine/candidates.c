@@ -72,7 +72,7 @@ int tte_cand_tree_step(const tte_cand_tree *t, tte_sched *s, int lane, int node,
     for (int k = nd->first_child; k < nd->first_child + nd->n_children; k++) {
         int fork = tte_sched_lane_fork(s, lane);
         tte_sched_feed(s, fork, &t->nodes[k].token, 1, TTE_LOGITS_LAST);
-        child(ctx, fork, k);
+        child(ctx, lane, fork, k);
     }
     tte_sched_lane_end(s, lane);
     return nd->n_children - 1;
@@ -88,7 +88,7 @@ typedef struct {
     double *lp;
 } one_walk;
 
-static void note_child(void *ctx, int lane, int node) {
+static void note_child(void *ctx, int parent, int lane, int node) {
     one_walk *w = ctx;
     TTE_GROW(w->node_of, w->cap, (size_t)lane + 1);
     w->node_of[lane] = node;
@@ -103,7 +103,7 @@ static int walk_admit(void *ctx, tte_sched *s, char *err, size_t errlen) {
                         tte_sched_pages_total(s)),
                -1;
     int lane = tte_sched_lane_new(s);
-    note_child(w, lane, 0);
+    note_child(w, -1, lane, 0);
     tte_sched_feed(s, lane, w->context, w->n_context, TTE_LOGITS_LAST);
     w->started = w->live = 1;
     return TTE_SCHED_NO_MORE;

@@ -46,8 +46,8 @@ void tte_cand_tree_free(tte_cand_tree *t);
  * new one). */
 int tte_cand_tree_pages(const tte_cand_tree *t);
 
-/* Told of each child lane a step forks, and the node it holds. */
-typedef void (*tte_cand_child_fn)(void *ctx, int lane, int node);
+/* Told of each child LANE a step forks from PARENT, and the node it holds. */
+typedef void (*tte_cand_child_fn)(void *ctx, int parent, int lane, int node);
 
 /* LANE holds NODE's prefix and has LOGITS: adds each candidate's log-probability at this node into
  * LP[c], forks LANE for each child (fed its token; CHILD is told), and ends LANE. Returns the change
