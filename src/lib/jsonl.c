@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "shard.h"
 #include "xalloc.h"
 
 struct tte_jsonl {
@@ -17,6 +18,7 @@ struct tte_jsonl {
     long line;  /* number of the line last read, 1-based */
     char *buf;  /* getline's buffer, grown as needed: a trace can be 100 kB */
     size_t cap;
+    unsigned long shard_k, shard_n; /* tte_jsonl_set_shard; shard_n <= 1: every record */
     char err[512];
 };
 
@@ -58,6 +60,21 @@ void tte_jsonl_close(tte_jsonl *r) {
     free(r->name);
     free(r->buf);
     free(r);
+}
+
+void tte_jsonl_set_shard(tte_jsonl *r, unsigned long k, unsigned long n) {
+    r->shard_k = k;
+    r->shard_n = n;
+}
+
+/* Whether record V is in the reader's shard: 1, 0 (skip it), or -1 after tte_jsonl_fail. */
+static int in_shard(tte_jsonl *r, const json_t *v) {
+    if (r->shard_n <= 1) return 1;
+    const json_t *id = json_object_get(v, "id");
+    if (!json_is_string(id))
+        return tte_jsonl_fail(r, "field \"id\": %s (--shard splits records by their id)",
+                              id ? "must be a string" : "missing");
+    return tte_shard_of(json_string_value(id), json_string_length(id), r->shard_n) == r->shard_k;
 }
 
 const char *tte_jsonl_error(const tte_jsonl *r) { return r->err; }
@@ -126,6 +143,12 @@ int tte_jsonl_next(tte_jsonl *r, json_t **out) {
         if (!json_is_object(v)) {
             json_decref(v);
             return tte_jsonl_fail(r, "a record must be a JSON object");
+        }
+        int mine = in_shard(r, v);
+        if (mine != 1) {
+            json_decref(v);
+            if (mine < 0) return -1;
+            continue;
         }
         *out = v;
         return 1;

@@ -22,6 +22,9 @@ tte_jsonl *tte_jsonl_open(const char *path, char *err, size_t errlen);
  * Never NULL. */
 tte_jsonl *tte_jsonl_open_list(char *const *paths, int n);
 void tte_jsonl_close(tte_jsonl *r);
+/* From now on, tte_jsonl_next returns only the records of shard K of N (shard.h: by their "id"
+ * field, which each record must then have, as a string) and skips the others; N <= 1: all. */
+void tte_jsonl_set_shard(tte_jsonl *r, unsigned long k, unsigned long n);
 
 /* Reads the next record. Returns 1 and sets *out, 0 at end of input, -1 on a bad line (message from
  * tte_jsonl_error). Blank lines are skipped; a trailing CR is removed; lines may be any length.

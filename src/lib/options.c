@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "jsonl.h"
+#include "shard.h"
 #include "engine/cpu_kernels.h"
 
 /* Codes of the common options in the merged table: above any tool's own (short letters and 256
@@ -17,6 +19,7 @@ enum {
     CODE_NO_CACHE,
     CODE_REFRESH,
     CODE_PROGRESS,
+    CODE_SHARD,
     CODE_OUTPUT = 'o',
     CODE_HELP = 'h',
     CODE_VERSION = 'V',
@@ -57,6 +60,10 @@ static const struct common {
      {"progress", no_argument, NULL, CODE_PROGRESS},
      "--progress",
      "show the progress line even when stderr is not a terminal"},
+    {TTE_OPT_SHARD,
+     {"shard", required_argument, NULL, CODE_SHARD},
+     "--shard K/N",
+     "only the records whose id falls in shard K of N (see tte(7))"},
     {TTE_OPT_OUTPUT,
      {"output", required_argument, NULL, CODE_OUTPUT},
      "-o, --output FILE",
@@ -70,7 +77,15 @@ static int takes(const tte_opts *spec, const struct common *c) {
     return c->flag == 0 || (spec->common & c->flag);
 }
 
-tte_common tte_common_defaults(void) { return (tte_common){.device = "auto", .use_cache = 1}; }
+tte_common tte_common_defaults(void) {
+    return (tte_common){.device = "auto", .use_cache = 1, .shard_n = 1};
+}
+
+tte_jsonl *tte_opts_input(const tte_common *com, char *const *paths, int n) {
+    tte_jsonl *in = tte_jsonl_open_list(paths, n);
+    tte_jsonl_set_shard(in, com->shard_k, com->shard_n);
+    return in;
+}
 
 void tte_opts_help(const tte_opts *spec, FILE *f) {
     fputs(spec->help, f);
@@ -158,6 +173,11 @@ int tte_opts_next(tte_opts *spec, tte_common *com, int argc, char **argv) {
         case CODE_PROGRESS:
             com->progress = 1;
             break;
+        case CODE_SHARD: {
+            tte_shard sh = tte_cli_shard("--shard", optarg);
+            com->shard_k = sh.k, com->shard_n = sh.n;
+            break;
+        }
         case CODE_OUTPUT:
             if (!*optarg) tte_cli_usage("-o: the file name is empty (use '-' for standard output)");
             com->output = optarg;

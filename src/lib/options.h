@@ -32,6 +32,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "jsonl.h"
+
 enum {
     TTE_OPT_THREADS = 1 << 0,  /* --threads N */
     TTE_OPT_DEVICE = 1 << 1,   /* --device D */
@@ -40,6 +42,7 @@ enum {
     TTE_OPT_CACHE = 1 << 4,    /* --no-cache and --refresh */
     TTE_OPT_PROGRESS = 1 << 5, /* --progress */
     TTE_OPT_OUTPUT = 1 << 6,   /* -o, --output FILE (write it with outfile.h) */
+    TTE_OPT_SHARD = 1 << 7,    /* --shard K/N (shard.h; open the input with tte_opts_input) */
 };
 
 /* The common options' values. Strings point into argv or are literals. */
@@ -52,9 +55,10 @@ typedef struct {
     int refresh;        /* --refresh */
     int progress;       /* --progress: force the progress line (cli.h) */
     const char *output; /* -o; NULL: standard output */
+    unsigned long shard_k, shard_n; /* --shard K/N; shard_n 1: the whole input */
 } tte_common;
 
-/* threads 0, device "auto", use_cache 1, everything else 0 or NULL. */
+/* threads 0, device "auto", use_cache 1, shard 0/1, everything else 0 or NULL. */
 tte_common tte_common_defaults(void);
 
 /* The most long options a tool may have, its own and the common ones together. */
@@ -79,6 +83,10 @@ typedef struct {
  * are stored in *COM; --help and --version print and exit 0; a bad option is a usage error (exit
  * 2). The first call resets getopt (optind) and remembers *COM as the defaults. */
 int tte_opts_next(tte_opts *spec, tte_common *com, int argc, char **argv);
+
+/* The reader over the N files in PATHS (tte_jsonl_open_list) that returns only the records of
+ * COM's --shard. */
+tte_jsonl *tte_opts_input(const tte_common *com, char *const *paths, int n);
 
 /* Prints the --help text of SPEC to F: help, "Common options:" with a line for each, help_tail. */
 void tte_opts_help(const tte_opts *spec, FILE *f);

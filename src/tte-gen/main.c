@@ -149,7 +149,7 @@ static struct options parse_options(int argc, char **argv) {
     o.common = tte_common_defaults();
     o.common.batch = 32;
     tte_opts spec = {.common = TTE_OPT_THREADS | TTE_OPT_DEVICE | TTE_OPT_KV_MEM | TTE_OPT_BATCH |
-                               TTE_OPT_CACHE | TTE_OPT_PROGRESS | TTE_OPT_OUTPUT,
+                               TTE_OPT_CACHE | TTE_OPT_PROGRESS | TTE_OPT_OUTPUT | TTE_OPT_SHARD,
                      .shortopts = "n:",
                      .longopts = longopts,
                      .help = HELP,
@@ -262,7 +262,7 @@ static struct options parse_options(int argc, char **argv) {
 typedef int (*record_fn)(tte_jsonl *in, json_t *rec, void *ctx);
 
 static int for_each_record(const struct options *o, record_fn each, void *ctx, FILE *out) {
-    tte_jsonl *in = tte_jsonl_open_list(o->inputs, o->ninputs);
+    tte_jsonl *in = tte_opts_input(&o->common, o->inputs, o->ninputs);
     json_t *rec;
     int rc;
     while ((rc = tte_jsonl_next(in, &rec)) == 1) {
@@ -362,7 +362,7 @@ int main(int argc, char **argv) {
         struct tokenize_ctx ctx = {.tok = ses->tok, .chat = ses->chat, .skip_special = o.skip_special};
         rc = for_each_record(&o, o.mode == MODE_ENCODE ? encode_record : decode_record, &ctx, out.f);
     } else {
-        tte_jsonl *in = tte_jsonl_open_list(o.inputs, o.ninputs);
+        tte_jsonl *in = tte_opts_input(&o.common, o.inputs, o.ninputs);
         if (o.mode == MODE_COMPLETE) {
             o.complete.sampling = o.forcing.sampling;
             rc = complete_run(ses, &o.complete, in, out.f);

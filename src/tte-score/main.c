@@ -103,7 +103,7 @@ static options parse_options(int argc, char **argv) {
     options o = {.common = tte_common_defaults()};
     o.common.batch = 32;
     tte_opts spec = {.common = TTE_OPT_THREADS | TTE_OPT_DEVICE | TTE_OPT_KV_MEM | TTE_OPT_BATCH |
-                               TTE_OPT_CACHE | TTE_OPT_PROGRESS | TTE_OPT_OUTPUT,
+                               TTE_OPT_CACHE | TTE_OPT_PROGRESS | TTE_OPT_OUTPUT | TTE_OPT_SHARD,
                      .longopts = longopts,
                      .help = help,
                      .help_tail = help_tail};
@@ -233,7 +233,7 @@ int main(int argc, char **argv) {
     tte_outfile out;
     if (tte_outfile_open_for(&out, o.common.output, o.files, o.nfiles, err, sizeof err) != 0)
         tte_die("%s", err);
-    tte_jsonl *in = tte_jsonl_open_list(o.files, o.nfiles);
+    tte_jsonl *in = tte_opts_input(&o.common, o.files, o.nfiles);
     metric_options mo = {.batch = o.common.batch,
                          .kv_mem = o.common.kv_mem,
                          .refresh = o.common.refresh,
