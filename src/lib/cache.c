@@ -33,7 +33,9 @@
 
 struct tte_cache {
     char *dir;
-    int write_failed; /* a put failed: later puts store nothing (atomic: puts may run in threads) */
+    int write_failed; /* a put failed for good: later puts store nothing (atomic: puts may run in
+                         threads) */
+    char host[65];    /* this machine's name, in temporary file names */
 };
 
 /* mkdir that accepts an existing directory, and only a directory. */
@@ -66,6 +68,20 @@ static int make_dirs(const char *path) {
     return rc;
 }
 
+/* This machine's name for temporary file names into OUT: letters, digits, '-' and '.' only, at
+ * most 64 bytes ("host" when it has none). */
+static void host_name(char out[65]) {
+    char h[256] = "";
+    if (gethostname(h, sizeof h - 1) != 0 || !h[0]) snprintf(h, sizeof h, "host");
+    size_t n = 0;
+    for (const char *p = h; *p && n < 64; p++) {
+        int ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                 *p == '-' || *p == '.';
+        out[n++] = ok ? *p : '_';
+    }
+    out[n] = 0;
+}
+
 tte_cache *tte_cache_open(const char *dir, char *err, size_t errlen) {
     char buf[4096];
     if (!dir) dir = getenv("TTE_CACHE");
@@ -91,6 +107,7 @@ tte_cache *tte_cache_open(const char *dir, char *err, size_t errlen) {
         snprintf(err, errlen, "cache: out of memory");
         return NULL;
     }
+    host_name(c->host);
     return c;
 }
 
@@ -118,7 +135,10 @@ void tte_key_format(tte_key k, char out[38]) {
     snprintf(out, 38, "xxh3:%016llx%016llx", (unsigned long long)k.hi, (unsigned long long)k.lo);
 }
 
-static int put_entry(tte_cache *c, tte_key k, const void *data, size_t len, char *err, size_t errlen);
+static int put_entry(tte_cache *c, tte_key k, const void *data, size_t len, int *e, char *err, size_t errlen);
+
+/* Tries of a put whose failure may pass (tte_cache_put). */
+#define PUT_ATTEMPTS 3
 
 /* DIR/xx/<hex>.zst; the two-digit subdirectory keeps directories small on big sweeps. */
 static void entry_path(const tte_cache *c, tte_key k, char *out, size_t n, int subdir_only) {
@@ -153,15 +173,17 @@ static int read_at(int fd, unsigned char *buf, size_t n, off_t at) {
 
 /* The file of entry K, read whole only once its header, the content size its frame claims and its
  * own size agree (so a damaged or foreign file costs no more memory than a real entry would). NULL
- * with *DAMAGED 0 when there is no file, 1 when it is no entry of K. */
-static unsigned char *read_entry(const char *path, tte_key k, size_t *flen, int *damaged) {
+ * with *DAMAGED 0 when there is no file, 1 when it is no entry of K. *SEEN: the file's stat. */
+static unsigned char *read_entry(const char *path, tte_key k, size_t *flen, int *damaged, struct stat *seen) {
     *damaged = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return NULL;
     unsigned char head[HEADER_SIZE + FRAME_HEADER_MAX], *buf = NULL;
     struct stat st;
     *damaged = 1;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < HEADER_SIZE + FRAME_HEADER_MIN) goto done;
+    if (fstat(fd, &st) != 0) goto done;
+    *seen = st;
+    if (!S_ISREG(st.st_mode) || st.st_size < HEADER_SIZE + FRAME_HEADER_MIN) goto done;
     size_t size = (size_t)st.st_size, nhead = size < sizeof head ? size : sizeof head;
     if (read_at(fd, head, nhead, 0) != 0 || memcmp(head, MAGIC, 8) != 0 || get_le64(head + 8) != k.hi ||
         get_le64(head + 16) != k.lo)
@@ -212,18 +234,29 @@ int tte_cache_get(tte_cache *c, tte_key k, char **data, size_t *len) {
     entry_path(c, k, path, sizeof path, 0);
     size_t flen = 0;
     int damaged;
-    unsigned char *file = read_entry(path, k, &flen, &damaged);
+    struct stat seen = {0}, now;
+    unsigned char *file = read_entry(path, k, &flen, &damaged, &seen);
     char *out = file ? decode_entry(k, file, flen, len) : NULL;
     damaged = damaged || (file && !out);
     free(file);
     if (damaged) {
-        /* Damaged: remove it so the recomputed result can take its place. */
-        unlink(path);
+        /* Damaged: remove it so the recomputed result can take its place; but only the file read,
+         * not a good entry another process renamed over it meanwhile. */
+        if (stat(path, &now) == 0 && now.st_ino == seen.st_ino && now.st_dev == seen.st_dev) unlink(path);
         return 0;
     }
     if (!out) return 0;
     *data = out;
     return 1;
+}
+
+/* Whether a failed write will fail again for every entry (the disk is full, the folder is not
+ * ours to write), so that trying the next entries only repeats the message. Anything else (a folder
+ * removed under us by a cleaner, a temporary name taken by a stale file of another host's process)
+ * may pass on the next try. */
+static int lasting_failure(int e) {
+    return e == ENOSPC || e == EDQUOT || e == EROFS || e == EACCES || e == EPERM || e == ENOTDIR ||
+           e == ENAMETOOLONG || e == ENOMEM;
 }
 
 int tte_cache_put(tte_cache *c, tte_key k, const void *data, size_t len, char *err, size_t errlen) {
@@ -233,26 +266,36 @@ int tte_cache_put(tte_cache *c, tte_key k, const void *data, size_t len, char *e
                  MAX_CONTENT);
         return -1;
     }
-    int rc = put_entry(c, k, data, len, err, errlen);
+    /* A failure that may pass is tried again, from the folder on, with a new temporary name. */
+    int rc = -1, e = 0;
+    for (int attempt = 0; attempt < PUT_ATTEMPTS && rc != 0; attempt++) {
+        rc = put_entry(c, k, data, len, &e, err, errlen);
+        if (rc != 0 && lasting_failure(e)) break;
+    }
     if (rc == 0) return 0;
-    /* The first failure is the caller's one message; later puts store nothing, silently. */
+    if (!lasting_failure(e)) return -1; /* this entry is lost; the next ones are still stored */
+    /* The first lasting failure is the caller's one message; later puts store nothing, silently. */
     if (__atomic_exchange_n(&c->write_failed, 1, __ATOMIC_RELAXED)) return 0;
     size_t n = strlen(err);
     if (n < errlen) snprintf(err + n, errlen - n, "; going on without storing results in the cache");
     return -1;
 }
 
-static int put_entry(tte_cache *c, tte_key k, const void *data, size_t len, char *err, size_t errlen) {
-    char dir[4200], path[4200], tmp[4300];
+/* One try at storing entry K: 0, or -1 with the errno in *E and a message in ERR. */
+static int put_entry(tte_cache *c, tte_key k, const void *data, size_t len, int *e, char *err,
+                     size_t errlen) {
+    char dir[4200], path[4200], tmp[4400];
     entry_path(c, k, dir, sizeof dir, 1);
     entry_path(c, k, path, sizeof path, 0);
     if (make_dirs(dir) != 0) {
+        *e = errno;
         snprintf(err, errlen, "cache: cannot create %s: %s", dir, strerror(errno));
         return -1;
     }
     size_t bound = ZSTD_compressBound(len);
     unsigned char *buf = malloc(HEADER_SIZE + bound);
     if (!buf) {
+        *e = ENOMEM;
         snprintf(err, errlen, "cache: out of memory");
         return -1;
     }
@@ -267,14 +310,18 @@ static int put_entry(tte_cache *c, tte_key k, const void *data, size_t len, char
     ZSTD_freeCCtx(cctx);
     if (ZSTD_isError(clen)) {
         free(buf);
+        *e = ENOMEM; /* zstd fails only for want of memory here */
         snprintf(err, errlen, "cache: zstd: %s", ZSTD_getErrorName(clen));
         return -1;
     }
-    /* The temporary name is unique per process and call, so concurrent writers never share one. */
+    /* The temporary name is unique per host, process and call, so concurrent writers, also on other
+     * machines sharing the folder over NFS, never share one; O_EXCL refuses a stale file of a killed
+     * process whose pid came back (the next try takes the next name). Readers open only final
+     * names, so they never see a temporary file, and rename replaces the final name at once. */
     static unsigned counter;
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%u", path, (long)getpid(),
+    snprintf(tmp, sizeof tmp, "%s.tmp.%s.%ld.%u", path, c->host, (long)getpid(),
              __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     int ok = fd >= 0;
     size_t total = HEADER_SIZE + clen, done = 0;
     while (ok && done < total) {
@@ -288,7 +335,8 @@ static int put_entry(tte_cache *c, tte_key k, const void *data, size_t len, char
     free(buf);
     if (ok && rename(tmp, path) == 0) return 0;
     saved = errno ? errno : saved;
-    unlink(tmp);
+    if (fd >= 0) unlink(tmp); /* ours: a name O_EXCL refused is another process's */
+    *e = saved;
     snprintf(err, errlen, "cache: cannot write %s: %s", path, strerror(saved));
     return -1;
 }

@@ -40,11 +40,18 @@ void tte_key_format(tte_key k, char out[38]);
  * agree, so a damaged or foreign file in the cache costs no more memory than a real entry.
  * C may be NULL (no cache): always absent. */
 int tte_cache_get(tte_cache *c, tte_key k, char **data, size_t *len);
-/* Stores an entry. Returns 0, or -1 with a message in ERR. The first write that fails (a full disk,
- * a folder that cannot be written) returns -1 with its message and "going on without storing
- * results in the cache"; after it the cache stores nothing and every later put returns 0, so a
- * caller that prints the message prints one line per run, not one per entry. Reading goes on.
- * An entry over 1 GiB is refused (-1) every time. C may be NULL: nothing stored, 0. */
+/* Stores an entry. Returns 0, or -1 with a message in ERR. A write that fails in a way that may
+ * pass (a folder removed meanwhile, a temporary name taken by a stale file) is tried again, twice,
+ * under new temporary names; if it still fails, this entry is not stored (-1 with the message) and
+ * later puts go on storing. The first write that fails for good (a full disk or quota, a folder
+ * that cannot be written) returns -1 with its message and "going on without storing results in
+ * the cache"; after it the cache stores nothing and every later put returns 0, so a caller that
+ * prints the message prints one line per run, not one per entry. Reading goes on.
+ * An entry over 1 GiB is refused (-1) every time. C may be NULL: nothing stored, 0.
+ * Temporary names hold the host name, pid and a counter, so processes on several machines may
+ * fill one cache folder on NFS: no lock is taken, and the last rename of an entry wins (all
+ * writers of a key write the same result). A process killed while writing leaves at most a
+ * DIR/xx/<hex>.zst.tmp.HOST.PID.N file, which no reader opens and which may be deleted. */
 int tte_cache_put(tte_cache *c, tte_key k, const void *data, size_t len, char *err, size_t errlen);
 
 /* JSON convenience: the entry as a JSON value (new reference), or NULL when absent or damaged. */

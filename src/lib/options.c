@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "cli.h"
+#include "engine/cpu_kernels.h"
 #include "jsonl.h"
 #include "shard.h"
-#include "engine/cpu_kernels.h"
 
 /* Codes of the common options in the merged table: above any tool's own (short letters and 256
  * up), below nothing getopt_long returns itself. */
@@ -77,9 +77,7 @@ static int takes(const tte_opts *spec, const struct common *c) {
     return c->flag == 0 || (spec->common & c->flag);
 }
 
-tte_common tte_common_defaults(void) {
-    return (tte_common){.device = "auto", .use_cache = 1, .shard_n = 1};
-}
+tte_common tte_common_defaults(void) { return (tte_common){.device = "auto", .use_cache = 1, .shard_n = 1}; }
 
 tte_jsonl *tte_opts_input(const tte_common *com, char *const *paths, int n) {
     tte_jsonl *in = tte_jsonl_open_list(paths, n);

@@ -47,14 +47,14 @@ enum {
 
 /* The common options' values. Strings point into argv or are literals. */
 typedef struct {
-    int threads;        /* --threads; 0: all cores */
-    const char *device; /* --device: "cpu", "cuda" or "auto" */
-    size_t kv_mem;      /* --kv-mem in bytes; 0: the tool sizes it */
-    int batch;          /* --batch; a tool that takes it sets its default here first */
-    int use_cache;      /* 0 with --no-cache */
-    int refresh;        /* --refresh */
-    int progress;       /* --progress: force the progress line (cli.h) */
-    const char *output; /* -o; NULL: standard output */
+    int threads;                    /* --threads; 0: all cores */
+    const char *device;             /* --device: "cpu", "cuda" or "auto" */
+    size_t kv_mem;                  /* --kv-mem in bytes; 0: the tool sizes it */
+    int batch;                      /* --batch; a tool that takes it sets its default here first */
+    int use_cache;                  /* 0 with --no-cache */
+    int refresh;                    /* --refresh */
+    int progress;                   /* --progress: force the progress line (cli.h) */
+    const char *output;             /* -o; NULL: standard output */
     unsigned long shard_k, shard_n; /* --shard K/N; shard_n 1: the whole input */
 } tte_common;
 
