@@ -161,6 +161,14 @@ check-all: test valgrind format-check fuzz-run
 bench: all
 	@set -e; for b in bench/*.sh; do echo "== $$b"; bash $$b; done
 
+# A self-contained folder for a GPU machine without Debian's -dev packages (issue 23): the tools, the
+# CUDA plug-in, the engine's test binary and the shared libraries they need (tools/gpu_bundle.sh;
+# tests/cli/gpu-bundle.sh checks it). On that machine: tools/gpu_check.sh.
+GPU_BUNDLE ?= $(BUILD)/gpu-bundle
+.PHONY: gpu-bundle
+gpu-bundle: all $(BUILD)/tests/test_engine tokenizer-fixtures
+	bash tools/gpu_bundle.sh $(GPU_BUNDLE) $(BINDIR) $(BUILD)/tests/test_engine
+
 clean:
 	rm -rf build build-san build-fuzz bin
 
