@@ -160,6 +160,14 @@ def repeat_kv(x, n_rep):
 
 def forward(cfg, w, ids):
     """Logits (seq, vocab) for one sequence of token ids."""
+    x = final_hidden(cfg, w, ids)
+    w = {k: v.to(torch.float64) for k, v in w.items()}
+    head = w["model.embed_tokens.weight"] if cfg["tie_word_embeddings"] else w["lm_head.weight"]
+    return x @ head.T
+
+
+def final_hidden(cfg, w, ids):
+    """The normalised last hidden states (seq, hidden) that lm_head or a reward head reads."""
     w = {k: v.to(torch.float64) for k, v in w.items()}
     H, nh, nkv = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_key_value_heads"]
     d = cfg.get("head_dim", H // nh)
@@ -196,9 +204,7 @@ def forward(cfg, w, ids):
         h = rms_norm(x, w[p + "post_attention_layernorm.weight"], eps)
         gate = torch.nn.functional.silu(h @ w[p + "mlp.gate_proj.weight"].T)
         x = x + (gate * (h @ w[p + "mlp.up_proj.weight"].T)) @ w[p + "mlp.down_proj.weight"].T
-    x = rms_norm(x, w["model.norm.weight"], eps)
-    head = w["model.embed_tokens.weight"] if cfg["tie_word_embeddings"] else w["lm_head.weight"]
-    return x @ head.T
+    return rms_norm(x, w["model.norm.weight"], eps)
 
 
 def greedy(cfg, w, ids, n):

@@ -304,7 +304,7 @@ int sweep_run(tte_sched *sched, const sweep_rules *rules, sweep_unit *units, int
     s.parts_left = tte_xcalloc((size_t)n, sizeof *s.parts_left);
     s.unit_pages = tte_xcalloc((size_t)n, sizeof *s.unit_pages);
     s.feed = tte_xmalloc((size_t)(1 + rules->n_end) * sizeof *s.feed);
-    s.scratch = tte_xmalloc(tte_sample_scratch_bytes(tte_sched_vocab(sched)));
+    s.scratch = tte_xmalloc(tte_sample_scratch_bytes(tte_sched_width(sched)));
     tte_sched_client client = {admit, on_logits};
     int rc = tte_sched_run(sched, &client, &s, err, errlen);
     for (size_t i = 0; i < s.cap_lanes; i++) free(s.lanes[i].answer);

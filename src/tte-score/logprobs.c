@@ -53,7 +53,7 @@ static int on_logits(void *ctx, tte_sched *sched, int lane, int job, const float
                      int fed_all, char *err, size_t errlen) {
     scorer *s = ctx;
     request *r = &s->reqs[job];
-    int vocab = tte_sched_vocab(sched);
+    int vocab = tte_sched_width(sched);
     for (int i = 0; i < rows; i++) {
         int j = first + i + 1 - r->n_prompt;
         if (j >= 0) r->lp[j] = tte_logprob(logits + (size_t)i * (size_t)vocab, vocab, r->cont.ids[j]);

@@ -1,16 +1,12 @@
-/* prm: process-reward scores, `tte-score --prm DIR`, for PRMs that are causal language models read
- * at a tag token (Math-Shepherd style, as huggingface/search-and-learn scores them).
+/* prm: process-reward scores, `tte-score --prm DIR`, for every kind of PRM prm_format.h reads
+ * (Math-Shepherd and RLHFlow style causal LMs, Qwen2.5-Math-PRM's classifier, Skywork's value head).
  *
  * A record's solution is split into steps: its "steps" (a list of texts, as in PRM benchmarks), or
  * tte-gen's "thinking" cut at the step delimiter (empty pieces dropped) followed by its forced
- * answer "\boxed{" + "final" as the last step. The PRM reads
- *     SYSTEM "\n" PROBLEM "\n" " " STEP1 TAG DELIM STEP2 TAG DELIM ... STEPn TAG
- * (search-and-learn's Math-Shepherd input: every delimiter gets the tag before it, and the last step
- * a tag of its own), tokenised as one text, fed once; at each tag token, the step's score is the
- * softmax of the logits of GOOD and BAD, GOOD's share. PROBLEM is "problem", else "prompt".
- * Fields added: "step_scores" (one per step) and "prm_score" (their last, min or product:
- * search-and-learn's three aggregates). A PRM folder may say its own format in tte_prm.json:
- * {"style": "shepherd", "tag": " ки", "good": "+", "bad": "-", "system": "", "step_delim": "\n\n"}.
+ * answer "\boxed{" + "final" as the last step; PROBLEM is "problem", else "prompt". The PRM's input
+ * (prm_format.h's tte_prm_encode) is fed once, so scoring a trace costs one pass over it.
+ * Fields added: "step_scores" (one per step), "prm_score" (their last, min or product:
+ * search-and-learn's three aggregates) and "prm" (the PRM's name).
  *
  * Records are jobs of engine/jobs.h on the PRM's own session: up to --batch at once, in order. */
 #ifndef TTE_SCORE_PRM_H
@@ -21,6 +17,7 @@
 #include "jsonl.h"
 #include "session.h"
 
+/* In the order of prm_format.h's tte_prm_agg. */
 typedef enum { PRM_AGG_LAST, PRM_AGG_MIN, PRM_AGG_PROD } prm_agg;
 
 typedef struct {

@@ -58,7 +58,7 @@ tte-fit --metric correct <(jq -c 'del(.prm_score)' "$TMP/gp") |
 
 # Bad input: one line each.
 echo '{"id": "b", "problem": "x", "steps": ["a!b"], "answer": "1"}' >"$TMP/bad"
-expect_fail 1 'bad:1: field "steps": 1 steps but 2 tag tokens' tte-score --prm "$PRM" "$TMP/bad"
+expect_fail 1 'bad:1: field "steps": step 1 holds the token the PRM reads its score at' tte-score --prm "$PRM" "$TMP/bad"
 echo '{"id": "b", "problem": "x", "steps": [], "answer": "1"}' >"$TMP/bad"
 expect_fail 1 'bad:1: field "steps": must be a non-empty list' tte-score --prm "$PRM" "$TMP/bad"
 printf '{"style": "value-head"}\n' >"$PRM/tte_prm.json"

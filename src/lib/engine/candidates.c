@@ -63,7 +63,7 @@ int tte_cand_tree_pages(const tte_cand_tree *t) { return t->n_nodes; }
 int tte_cand_tree_step(const tte_cand_tree *t, tte_sched *s, int lane, int node, const float *logits,
                        double *lp, tte_cand_child_fn child, void *ctx) {
     const tte_cand_node *nd = &t->nodes[node];
-    int vocab = tte_sched_vocab(s);
+    int vocab = tte_sched_width(s);
     double lse = tte_logsumexp(logits, vocab);
     for (int i = 0; i < nd->n_cands; i++) {
         int c = t->node_cands[nd->first_cand + i];

@@ -412,6 +412,27 @@ static void neox_layer(tte_backend_state *s, const tte_fwd_seq *seqs, int l, int
         s->x[i] += c->parallel_residual ? (s->m2[i] + b_down[i % H]) + s->h[i] : s->m2[i] + b_down[i % H];
 }
 
+/* Y += B on each of ROWS rows of B's width. */
+static void add_bias(float *y, int rows, const tte_mat *b) {
+    for (int r = 0; r < rows; r++)
+        for (int i = 0; i < b->cols; i++) y[(size_t)r * b->cols + i] += tte_mat_get(b, (size_t)i);
+}
+
+/* A reward model's head over the ROWS normalised states in s->h (model.h). The residual stream
+ * s->x is free by now and holds the classifier's middle layer. */
+static void reward_head(tte_backend_state *s, float *out, int rows) {
+    const tte_weights *w = tte_model_weights(s->m);
+    const float *in = s->h;
+    if (w->head_mid.data) {
+        tte_cpu_matmul(s->x, s->h, rows, &w->head_mid, s->pool);
+        add_bias(s->x, rows, &w->head_mid_b);
+        for (size_t i = 0; i < (size_t)rows * (size_t)w->head_mid.rows; i++) s->x[i] = s->x[i] > 0 ? s->x[i] : 0;
+        in = s->x;
+    }
+    tte_cpu_matmul(out, in, rows, &w->head_out, s->pool);
+    add_bias(out, rows, &w->head_out_b);
+}
+
 static int cpu_forward(tte_backend_state *s, const tte_fwd_seq *seqs, int n, int all_logits, float *logits,
                        char *err, size_t errlen) {
     const tte_config *c = s->c;
@@ -458,8 +479,12 @@ static int cpu_forward(tte_backend_state *s, const tte_fwd_seq *seqs, int n, int
                 rmsnorm(s->h + (size_t)out * H, s->x + (size_t)(t + j) * H, s->final_norm, H,
                         c->rms_norm_eps);
         }
-    tte_cpu_matmul(logits, s->h, out, &w->lm_head, s->pool);
-    int bad = first_nonfinite(logits, out, c->vocab_size);
+    int width = tte_model_out_width(s->m);
+    if (w->head_out.data)
+        reward_head(s, logits, out);
+    else
+        tte_cpu_matmul(logits, s->h, out, &w->lm_head, s->pool);
+    int bad = first_nonfinite(logits, out, width);
     if (bad >= 0) return report_nonfinite(s, seqs, bad, "in the logits", err, errlen);
     return 0;
 }

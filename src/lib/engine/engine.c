@@ -116,6 +116,12 @@ tte_engine *tte_engine_create(const tte_model *m, const tte_engine_opts *opts, c
     tte_engine_opts o = opts ? *opts : (tte_engine_opts){0};
     const tte_backend *be = tte_backend_named(o.backend, err, errlen);
     if (!be) return NULL;
+    /* The CUDA plug-in computes lm_head only; a reward head runs on the CPU for now. */
+    if (be != &tte_backend_cpu && tte_model_weights(m)->head_out.data) {
+        tte_fail(err, errlen, "%s: the CUDA engine does not run %s's reward head yet (use --device cpu)",
+                 tte_model_dir(m), tte_model_config(m)->arch_name);
+        return NULL;
+    }
     tte_engine *e = calloc(1, sizeof *e);
     if (!e) {
         tte_fail(err, errlen, "out of memory");

@@ -14,7 +14,8 @@
  * the tokens of one call: about 4 * (2 * intermediate + 6 * hidden) bytes per token), and a
  * scheduler may regroup sequences freely. The arithmetic is f32 over weights in their stored dtype.
  *
- * Typical use (error handling left out; logits holds vocab_size floats per returned row):
+ * Typical use (error handling left out; logits holds vocab_size floats per returned row,
+ * or a reward model's head outputs: tte_model_out_width):
  *     tte_model *m = tte_model_load(dir, err, sizeof err);
  *     tte_engine_opts o = {.threads = 0, .kv_bytes = (size_t)2 << 30};
  *     tte_engine *e = tte_engine_create(m, &o, err, sizeof err);
@@ -101,7 +102,7 @@ enum {
 };
 
 /* Runs the batch SPANS[0..n) (each sequence at most once per call) and writes logits
- * (f32, rows of vocab_size) into the caller's LOGITS. Appends the tokens to the sequences' caches.
+ * (f32, rows of tte_model_out_width) into the caller's LOGITS. Appends the tokens to the sequences' caches.
  * Returns 0, or -1 with a message in ERR and the sequences unchanged: bad ids or tokens, not enough
  * free pages, or a NaN/infinity in the activations ("non-finite value after layer L (batch entry i,
  * token j)"), which is reported instead of being turned into tokens. */

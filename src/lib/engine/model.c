@@ -103,6 +103,27 @@ static int bind_neox_layer(tte_model *m, int l, char *err, size_t errlen) {
     return 0;
 }
 
+/* The reward head of config.h's tte_head, bound instead of lm_head. */
+static int bind_head(tte_model *m, char *err, size_t errlen) {
+    const tte_config *c = &m->config;
+    int H = c->hidden_size;
+    tte_weights *w = &m->w;
+    if (c->head == TTE_HEAD_VALUE)
+        return bind(m, "v_head.summary.weight", 1, H, &w->head_out, err, errlen) ||
+                       bind(m, "v_head.summary.bias", 0, 1, &w->head_out_b, err, errlen)
+                   ? -1
+                   : 0;
+    /* The classifier's label count is its last layer's rows: configs rarely say it. */
+    const tte_st_tensor *t = tte_st_find(m->st, "score.2.weight");
+    int labels = t && t->ndim == 2 && t->shape[0] > 0 && t->shape[0] <= 1024 ? (int)t->shape[0] : 2;
+    return bind(m, "score.0.weight", H, H, &w->head_mid, err, errlen) ||
+                   bind(m, "score.0.bias", 0, H, &w->head_mid_b, err, errlen) ||
+                   bind(m, "score.2.weight", labels, H, &w->head_out, err, errlen) ||
+                   bind(m, "score.2.bias", 0, labels, &w->head_out_b, err, errlen)
+               ? -1
+               : 0;
+}
+
 static void compute_hash(tte_model *m) {
     XXH3_state_t *h = XXH3_createState();
     XXH3_128bits_reset(h);
@@ -162,7 +183,9 @@ tte_model *tte_model_load(const char *dir, char *err, size_t errlen) {
                   &m->w.final_norm, err, errlen);
     if (rc == 0 && neox)
         rc = bind(m, "gpt_neox.final_layer_norm.bias", 0, c->hidden_size, &m->w.final_norm_b, err, errlen);
-    if (rc == 0 && c->tie_word_embeddings)
+    if (rc == 0 && c->head != TTE_HEAD_LM)
+        rc = bind_head(m, err, errlen);
+    else if (rc == 0 && c->tie_word_embeddings)
         m->w.lm_head = m->w.embed;
     else if (rc == 0)
         rc = bind(m, neox ? "embed_out.weight" : "lm_head.weight", c->vocab_size, c->hidden_size,
@@ -184,6 +207,7 @@ void tte_model_free(tte_model *m) {
 }
 
 const tte_config *tte_model_config(const tte_model *m) { return &m->config; }
+int tte_model_out_width(const tte_model *m) { return m->w.head_out.data ? m->w.head_out.rows : m->config.vocab_size; }
 const tte_weights *tte_model_weights(const tte_model *m) { return &m->w; }
 const char *tte_model_dir(const tte_model *m) { return m->dir; }
 tte_key tte_model_hash(const tte_model *m) { return m->hash; }
@@ -194,7 +218,9 @@ static size_t mat_bytes(const tte_mat *w) {
 }
 
 size_t tte_model_bytes_per_token(const tte_model *m) {
-    size_t n = mat_bytes(&m->w.final_norm) + mat_bytes(&m->w.final_norm_b) + mat_bytes(&m->w.lm_head);
+    size_t n = mat_bytes(&m->w.final_norm) + mat_bytes(&m->w.final_norm_b) + mat_bytes(&m->w.lm_head) +
+               mat_bytes(&m->w.head_mid) + mat_bytes(&m->w.head_mid_b) + mat_bytes(&m->w.head_out) +
+               mat_bytes(&m->w.head_out_b);
     n += (size_t)m->w.embed.cols * tte_dtype_size(m->w.embed.dtype);
     for (int l = 0; l < m->config.n_layers; l++) {
         const tte_layer_weights *L = &m->w.layers[l];

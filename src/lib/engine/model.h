@@ -19,6 +19,10 @@
  *               mlp(y) = gelu(y W1^T + b1) W2^T + b2      (dense_h_to_4h, dense_4h_to_h; erf GELU)
  *               x = x + a + mlp(ln2(x))  (use_parallel_residual), else x = x + a; x = x + mlp(ln2(x))
  *   logits = ln_final(x) embed_out^T
+ * A reward model's head replaces lm_head (config.h's tte_head), on the same normalised last state y:
+ *   classifier (Qwen2ForProcessRewardModel):  out = relu(y score.0^T + b0) score.2^T + b2
+ *   value (Qwen2ForPrmModel, Skywork):         out = y v_head.summary^T + b  (one number per row)
+ * The engine hands back these raw outputs; the reader applies the softmax or sigmoid.
  * Matrices are stored as PyTorch nn.Linear weights: (out_features, in_features), row-major. */
 #ifndef TTE_MODEL_H
 #define TTE_MODEL_H
@@ -62,7 +66,11 @@ typedef struct {
     tte_layer_weights *layers; /* n_layers */
     tte_mat final_norm;        /* (1, hidden) model.norm (GPT-NeoX: final_layer_norm.weight) */
     tte_mat final_norm_b;      /* (1, hidden) final_layer_norm.bias, GPT-NeoX only */
-    tte_mat lm_head;           /* (vocab, hidden); the embed matrix when tie_word_embeddings */
+    tte_mat lm_head;           /* (vocab, hidden); the embed matrix when tie_word_embeddings; data NULL
+                                  for a reward model's head */
+    /* A reward model's head (data NULL for a causal LM): classifier score.0 (hidden, hidden) and
+     * score.2 (labels, hidden), or value head_out = v_head.summary (1, hidden); biases (1, rows). */
+    tte_mat head_mid, head_mid_b, head_out, head_out_b;
 } tte_weights;
 
 typedef struct tte_model tte_model;
@@ -73,6 +81,10 @@ typedef struct tte_model tte_model;
  * tensor) on failure. The caller owns the model: tte_model_free. */
 tte_model *tte_model_load(const char *dir, char *err, size_t errlen);
 void tte_model_free(tte_model *m);
+
+/* Floats per output row of a forward pass: vocab_size for a causal LM, the head's outputs for a
+ * reward model. */
+int tte_model_out_width(const tte_model *m);
 
 /* Borrowed from the model, valid until tte_model_free. */
 const tte_config *tte_model_config(const tte_model *m);

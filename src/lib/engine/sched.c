@@ -49,7 +49,7 @@ tte_sched *tte_sched_create(tte_engine *e, const tte_sched_opts *opts) {
     s->e = e;
     s->batch = opts && opts->batch > 0 ? opts->batch : 32;
     s->call_tokens = opts && opts->call_tokens > 0 ? opts->call_tokens : 512;
-    s->vocab = tte_model_config(tte_engine_model(e))->vocab_size;
+    s->vocab = tte_model_out_width(tte_engine_model(e));
     s->pages_total = tte_engine_pages_free(e);
     return s;
 }
@@ -112,7 +112,7 @@ int tte_sched_lane_limit(const tte_sched *s) { return s->n_lanes; }
 int tte_sched_pages_total(const tte_sched *s) { return s->pages_total; }
 int tte_sched_pages_for(int tokens) { return (tokens + TTE_PAGE_TOKENS - 1) / TTE_PAGE_TOKENS; }
 tte_engine *tte_sched_engine(const tte_sched *s) { return s->e; }
-int tte_sched_vocab(const tte_sched *s) { return s->vocab; }
+int tte_sched_width(const tte_sched *s) { return s->vocab; }
 
 int tte_sched_reserve(tte_sched *s, int pages) {
     if (s->pages_reserved + pages > s->pages_total) return -1;

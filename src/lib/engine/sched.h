@@ -72,7 +72,7 @@ typedef struct {
      * once before every forward call. Returns 0 (call me again next step), TTE_SCHED_NO_MORE, or -1
      * with a message in ERR. */
     int (*admit)(void *ctx, tte_sched *s, char *err, size_t errlen);
-    /* LANE's logits: ROWS rows of vocab_size floats. For a TTE_LOGITS_LAST feed, one row, after its
+    /* LANE's logits: ROWS rows of tte_sched_width floats. For a TTE_LOGITS_LAST feed, one row, after its
      * last token (FED_ALL is 1). For a TTE_LOGITS_ALL feed, a row per token of this chunk: row i is
      * after token FIRST + i of the feed; FED_ALL is 1 on the feed's last chunk. Once the feed is
      * done (FED_ALL), the lane waits until the callback feeds it again; it may also fork it, end
@@ -117,6 +117,7 @@ int tte_sched_reserve(tte_sched *s, int pages);
 void tte_sched_release(tte_sched *s, int pages);
 
 tte_engine *tte_sched_engine(const tte_sched *s);
-int tte_sched_vocab(const tte_sched *s);
+/* Floats per logits row: the vocabulary, or a reward model's head outputs (model.h). */
+int tte_sched_width(const tte_sched *s);
 
 #endif

@@ -186,18 +186,24 @@ static int parse_obj(json_t *o, const char *name, tte_config *c, char *err, size
     static const struct {
         const char *name;
         tte_arch arch;
-    } known[] = {{"Qwen2ForCausalLM", TTE_ARCH_QWEN2},
-                 {"Qwen3ForCausalLM", TTE_ARCH_QWEN3},
-                 {"LlamaForCausalLM", TTE_ARCH_LLAMA},
-                 {"GPTNeoXForCausalLM", TTE_ARCH_GPT_NEOX}};
+        tte_head head;
+    } known[] = {{"Qwen2ForCausalLM", TTE_ARCH_QWEN2, TTE_HEAD_LM},
+                 {"Qwen3ForCausalLM", TTE_ARCH_QWEN3, TTE_HEAD_LM},
+                 {"LlamaForCausalLM", TTE_ARCH_LLAMA, TTE_HEAD_LM},
+                 {"GPTNeoXForCausalLM", TTE_ARCH_GPT_NEOX, TTE_HEAD_LM},
+                 {"Qwen2ForProcessRewardModel", TTE_ARCH_QWEN2, TTE_HEAD_CLASSIFIER},
+                 {"Qwen2ForPrmModel", TTE_ARCH_QWEN2, TTE_HEAD_VALUE}};
     c->arch_name = NULL;
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         if (strcmp(arch, known[i].name) == 0) {
             c->arch = known[i].arch;
+            c->head = known[i].head;
             c->arch_name = known[i].name;
         }
     if (!c->arch_name)
-        return tte_fail(err, errlen, "%s: architecture '%s' is not supported (Qwen2, Qwen3, Llama, GPTNeoX)",
+        return tte_fail(err, errlen,
+                        "%s: architecture '%s' is not supported (Qwen2, Qwen3, Llama, GPTNeoX causal LMs; "
+                        "Qwen2ForProcessRewardModel, Qwen2ForPrmModel reward models)",
                         name, arch);
     c->n_eos = 0;
     c->bos = -1;

@@ -9,6 +9,11 @@
  *   GPTNeoXForCausalLM (Pythia) LayerNorm with biases, a fused query_key_value projection laid out
  *                     per head as [q, k, v], RoPE on the first rotary_pct of each head's dims, biases
  *                     on every projection, a GELU MLP, the parallel residual (use_parallel_residual)
+ *   Qwen2ForProcessRewardModel (Qwen2.5-Math-PRM): the Qwen2 body, and instead of lm_head a
+ *                     classifier: score.0 (Linear H to H, bias), ReLU, score.2 (Linear H to
+ *                     its labels, 2 for Qwen2.5-Math-PRM, bias)
+ *   Qwen2ForPrmModel  (Skywork o1 Open PRM): a Qwen2 causal LM whose output tte reads is its value
+ *                     head v_head.summary (Linear H to 1, bias) instead of lm_head
  * Anything else, or a feature these do not have (sliding window, other rope scalings, attention
  * biases on Llama), is an error naming it. */
 #ifndef TTE_CONFIG_H
@@ -20,11 +25,16 @@
 
 typedef enum { TTE_ARCH_QWEN2, TTE_ARCH_QWEN3, TTE_ARCH_LLAMA, TTE_ARCH_GPT_NEOX } tte_arch;
 
+/* What the last hidden state is turned into: next-token logits (vocab_size per row), or a reward
+ * model's head (num_labels or 1 per row). */
+typedef enum { TTE_HEAD_LM, TTE_HEAD_CLASSIFIER, TTE_HEAD_VALUE } tte_head;
+
 enum { TTE_MAX_EOS = 8 };
 
 typedef struct {
     tte_arch arch;
     const char *arch_name; /* "Qwen2ForCausalLM", static */
+    tte_head head;         /* TTE_HEAD_LM for every *ForCausalLM */
     int vocab_size;        /* rows of embed_tokens and lm_head */
     int hidden_size;       /* width of the residual stream */
     int intermediate_size; /* width of the SwiGLU (GPT-NeoX: GELU) MLP */

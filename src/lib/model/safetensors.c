@@ -263,6 +263,14 @@ out:
     return rc;
 }
 
+/* Whether DIR holds PyTorch pickle weights (pytorch_model.bin or its sharded index). */
+static int has_torch_weights(const char *dir) {
+    char *bin = join(dir, "pytorch_model.bin"), *index = join(dir, "pytorch_model.bin.index.json");
+    int found = access(bin, F_OK) == 0 || access(index, F_OK) == 0;
+    free(bin), free(index);
+    return found;
+}
+
 tte_st_set *tte_st_open_dir(const char *dir, char *err, size_t errlen) {
     tte_st_set *s = set_new();
     char *single = join(dir, "model.safetensors"), *index = join(dir, "model.safetensors.index.json");
@@ -271,6 +279,12 @@ tte_st_set *tte_st_open_dir(const char *dir, char *err, size_t errlen) {
         rc = map_file(s, single, err, errlen);
     else if (access(index, F_OK) == 0)
         rc = open_sharded(s, dir, index, err, errlen);
+    else if (has_torch_weights(dir))
+        rc = tte_fail(err, errlen,
+                      "%s: the weights are only in PyTorch's pickle format (pytorch_model.bin), which tte does "
+                      "not read; convert them once: python3 -c \"from transformers import AutoModel; "
+                      "AutoModel.from_pretrained('%s').save_pretrained('%s', safe_serialization=True)\"",
+                      dir, dir, dir);
     else
         rc = tte_fail(err, errlen, "%s: no model.safetensors or model.safetensors.index.json", dir);
     free(single);
