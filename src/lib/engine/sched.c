@@ -190,7 +190,9 @@ static void recycle_ended(tte_sched *s) {
     s->n_ended = 0;
 }
 
-int tte_sched_run(tte_sched *s, const tte_sched_client *client, void *ctx, char *err, size_t errlen) {
+/* The loop of both runs. KEEP: return once nothing waits to be fed and admit has nothing more,
+ * leaving the lanes live. */
+static int run_loop(tte_sched *s, const tte_sched_client *client, void *ctx, int keep, char *err, size_t errlen) {
     int no_more = 0, rc = 0;
     for (;;) {
         if (!no_more) {
@@ -212,7 +214,7 @@ int tte_sched_run(tte_sched *s, const tte_sched_client *client, void *ctx, char 
         recycle_ended(s);
         if (rc != 0) break;
         if (ran) continue;
-        if (no_more && !any_live(s)) break; /* all done */
+        if (no_more && (keep || !any_live(s))) break; /* all done */
         if (!any_live(s) && s->pages_reserved == 0)
             snprintf(err, errlen,
                      "the next piece of work needs more KV pages than the cache has (%d pages of %d "
@@ -225,6 +227,20 @@ int tte_sched_run(tte_sched *s, const tte_sched_client *client, void *ctx, char 
         rc = -1;
         break;
     }
+    return rc;
+}
+
+/* The admit of a run whose work was fed before it started. */
+static int admit_nothing(void *ctx, tte_sched *s, char *err, size_t errlen) { return TTE_SCHED_NO_MORE; }
+
+int tte_sched_run_fed(tte_sched *s, int (*logits)(void *, tte_sched *, int, const float *, int, int, int, char *, size_t),
+                      void *ctx, char *err, size_t errlen) {
+    tte_sched_client c = {admit_nothing, logits};
+    return run_loop(s, &c, ctx, 1, err, errlen);
+}
+
+int tte_sched_run(tte_sched *s, const tte_sched_client *client, void *ctx, char *err, size_t errlen) {
+    int rc = run_loop(s, client, ctx, 0, err, errlen);
     end_all(s);
     recycle_ended(s);
     /* Every lane has ended: a page still taken, or a reservation not released, is a bookkeeping

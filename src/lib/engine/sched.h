@@ -93,6 +93,15 @@ void tte_sched_free(tte_sched *s);
  * KV pages not returned at the end. */
 int tte_sched_run(tte_sched *s, const tte_sched_client *c, void *ctx, char *err, size_t errlen);
 
+/* Feeds what the lanes were given before the call (tte_sched_feed), handing LOGITS each lane's
+ * rows as a client's logits callback gets them (it may feed, fork and end lanes), until no lane has
+ * tokens waiting. Lanes stay live, with their sequences, for the caller's next round: a search
+ * that alternates between two models (a policy and its reward model, each with its scheduler)
+ * keeps every partial solution's cache this way. Returns 0, or -1 with a message in ERR (an engine
+ * error, the callback's). End every lane (tte_sched_lane_end) before tte_sched_free. */
+int tte_sched_run_fed(tte_sched *s, int (*logits)(void *, tte_sched *, int, const float *, int, int, int, char *, size_t),
+                      void *ctx, char *err, size_t errlen);
+
 /* A new lane with an empty sequence, or a fork of LANE sharing its tokens (copy-on-write). Lane
  * ids are small integers >= 0 (an index the client may use for its own per-lane state), reused
  * once a lane has ended and the step it ended in is over. */
