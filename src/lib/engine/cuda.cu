@@ -58,8 +58,12 @@ struct tte_backend_state {
     int *bad;                           /* device: first non-finite row per layer (n_layers + 1) */
     int *host_seq, *host_pos, *host_pg, *host_src; /* host staging */
     int *host_pages, host_page_cap;
-    int32_t *tokens;
+    int32_t *tokens, *host_tokens;
     int token_cap;
+    int n_sm;                 /* multiprocessors of the GPU, to size attention's split */
+    int att_split, att_chunk; /* this call's attention split (attention_kernel) */
+    float *att_part;          /* device: the split's partial results */
+    size_t att_part_cap;      /* floats */
 };
 
 /* ---------------------------------------------------------------------------------------------
@@ -155,13 +159,18 @@ __global__ static void embed_kernel(float *x, const int32_t *tokens, const void 
     for (int i = threadIdx.x; i < H; i += blockDim.x) x[(size_t)row * H + i] = load(embed, t, (size_t)tokens[row] * H + i);
 }
 
-/* out[r] = x[src_row(r)] / rms * weight, one block per row. SRC_ROWS (or NULL: r) picks the input row. */
-__global__ static void rmsnorm_kernel(float *out, const float *x, const int *src_rows, const float *weight, int n,
-                                      float eps) {
+/* out[r] = x[src_row(r)] / rms * weight, one block per row. SRC_ROWS (or NULL: r) picks the input row.
+ * With ADD (not NULL; then SRC_ROWS is NULL), the residual add comes first, in the same launch:
+ * x[r] += add[r], then out[r] = the norm of the new x[r]. ADD may be OUT: each element of add is read
+ * and the same element of out written by the same thread, the read before the __syncthreads. */
+__global__ static void rmsnorm_kernel(float *out, float *x, const int *src_rows, const float *add, const float *weight,
+                                      int n, float eps) {
     __shared__ float partial[32];
     int r = blockIdx.x, src = src_rows ? src_rows[r] : r;
-    const float *in = x + (size_t)src * n;
+    float *in = x + (size_t)src * n;
     float ss = 0;
+    if (add)
+        for (int i = threadIdx.x; i < n; i += blockDim.x) in[i] += add[(size_t)r * n + i];
     for (int i = threadIdx.x; i < n; i += blockDim.x) ss += in[i] * in[i];
     ss = warp_sum(ss);
     if (threadIdx.x % WARP == 0) partial[threadIdx.x / WARP] = ss;
@@ -176,21 +185,95 @@ __global__ static void rmsnorm_kernel(float *out, const float *x, const int *src
     for (int i = threadIdx.x; i < n; i += blockDim.x) out[(size_t)r * n + i] = weight[i] * (in[i] * scale);
 }
 
+/* Eight consecutive weights W[I..I+8) as f32, from one 16-byte load (two for f32). I must be a
+ * multiple of 8 and the row's start 16-byte aligned (gemv_kernel's caller checks). A bf16 is the top
+ * half of an f32, so widening is a shift; the element at the lower address is the low half of each
+ * 32-bit word (little-endian). */
+__device__ static void load8(const void *w, tte_dtype t, size_t i, float f[8]) {
+    if (t == TTE_DT_F32) {
+        const float4 *p = (const float4 *)((const float *)w + i);
+        float4 a = p[0], b = p[1];
+        f[0] = a.x, f[1] = a.y, f[2] = a.z, f[3] = a.w, f[4] = b.x, f[5] = b.y, f[6] = b.z, f[7] = b.w;
+        return;
+    }
+    uint4 u = *(const uint4 *)((const unsigned short *)w + i);
+    unsigned word[4] = {u.x, u.y, u.z, u.w};
+#pragma unroll
+    for (int k = 0; k < 4; k++) {
+        if (t == TTE_DT_BF16) {
+            f[2 * k] = __uint_as_float(word[k] << 16);
+            f[2 * k + 1] = __uint_as_float(word[k] & 0xffff0000u);
+        } else {
+            f[2 * k] = __half2float(__ushort_as_half((unsigned short)(word[k] & 0xffffu)));
+            f[2 * k + 1] = __half2float(__ushort_as_half((unsigned short)(word[k] >> 16)));
+        }
+    }
+}
+
+/* Up to three matrices of the same width and dtype that read the same input, in one launch of the
+ * matrix-vector kernel: q, k and v share theirs, so do gate and up. One launch instead of three
+ * saves launch time (decode is a few microseconds per matrix), and the small k and v projections
+ * (256 rows for DeepSeek-R1-Distill-Qwen-1.5B) no longer leave most multiprocessors idle. Row r of
+ * the launch is row r of matrix 0, then of matrix 1, and so on. */
+enum { GEMV_MAX_MATS = 3 };
+typedef struct {
+    const void *w[GEMV_MAX_MATS];
+    float *out[GEMV_MAX_MATS];
+    int rows[GEMV_MAX_MATS];
+    int n;
+} gemv_set;
+
 /* out[t][r] = sum_c w[r][c] * in[t][c] for T <= GEMV_MAX_TOKENS tokens: one warp per output row,
- * the weight row read once for all tokens. */
-__global__ static void gemv_kernel(float *out, const float *in, int T, const void *w, tte_dtype dt, int rows,
-                                   int cols) {
-    int row = blockIdx.x * (blockDim.x / WARP) + threadIdx.x / WARP, lane = threadIdx.x % WARP;
-    if (row >= rows) return;
+ * the weight row read once for all tokens. This is bound by the bandwidth of reading the weights,
+ * so with VEC (every row 16-byte aligned and COLS a multiple of 8) each lane reads 8 weights per
+ * 16-byte load, a warp 512 contiguous bytes per step; otherwise one weight per lane and step. The
+ * token loops run to the constant GEMV_MAX_TOKENS so that ACC stays in registers. */
+__global__ static void gemv_kernel(gemv_set set, const float *in, int T, tte_dtype dt, int cols, int vec) {
+    int row = blockIdx.x * (blockDim.x / WARP) + threadIdx.x / WARP, lane = threadIdx.x % WARP, m = -1;
+    const void *w = NULL;
+    float *out = NULL;
+    int rows = 0;
+    /* Which matrix ROW falls in (unrolled: indexing the parameter arrays at run time copies them to memory). */
+#pragma unroll
+    for (int i = 0; i < GEMV_MAX_MATS; i++) {
+        if (m >= 0 || i >= set.n) break;
+        if (row < set.rows[i])
+            m = i, w = set.w[i], out = set.out[i], rows = set.rows[i];
+        else
+            row -= set.rows[i];
+    }
+    if (m < 0) return; /* past the last matrix: the whole warp leaves (warp_sum needs all lanes) */
     float acc[GEMV_MAX_TOKENS] = {0};
     size_t base = (size_t)row * cols;
-    for (int c = lane; c < cols; c += WARP) {
-        float wv = load(w, dt, base + c);
-        for (int t = 0; t < T; t++) acc[t] += wv * in[(size_t)t * cols + c];
+    if (vec) {
+#pragma unroll 4
+        for (int c = lane * 8; c < cols; c += WARP * 8) {
+            float wv[8];
+            load8(w, dt, base + c, wv);
+#pragma unroll
+            for (int t = 0; t < GEMV_MAX_TOKENS; t++) {
+                if (t >= T) break;
+                const float4 *x = (const float4 *)(in + (size_t)t * cols + c); /* 32-byte aligned */
+                float4 x0 = x[0], x1 = x[1];
+                acc[t] += wv[0] * x0.x + wv[1] * x0.y + wv[2] * x0.z + wv[3] * x0.w + wv[4] * x1.x + wv[5] * x1.y +
+                          wv[6] * x1.z + wv[7] * x1.w;
+            }
+        }
+    } else {
+        for (int c = lane; c < cols; c += WARP) {
+            float wv = load(w, dt, base + c);
+#pragma unroll
+            for (int t = 0; t < GEMV_MAX_TOKENS; t++) {
+                if (t >= T) break;
+                acc[t] += wv * in[(size_t)t * cols + c];
+            }
+        }
     }
-    for (int t = 0; t < T; t++) {
-        float s = warp_sum(acc[t]);
-        if (lane == 0) out[(size_t)t * rows + row] = s;
+#pragma unroll
+    for (int t = 0; t < GEMV_MAX_TOKENS; t++) {
+        if (t >= T) break;
+        float sum = warp_sum(acc[t]);
+        if (lane == 0) out[(size_t)t * rows + row] = sum;
     }
 }
 
@@ -246,33 +329,79 @@ __global__ static void qkv_kernel(head_args a, int T) {
     for (int i = lane; i < d; i += WARP) ks[i] = v[i], vs[i] = vv[i] + vbias[i];
 }
 
-/* Softmax attention of one (row, head) over positions 0..pos, one warp, online softmax (one pass
- * over the cache, no buffer of scores). Head dimensions up to 256. */
-__global__ static void attention_kernel(head_args a, int T) {
+/* Attention, flash-decoding style. A row's softmax over positions 0..pos is split into ranges of
+ * CHUNK positions, each done by its own warp; a second kernel combines them. Without the split, a
+ * decode step (a few rows, 12 query heads each) would be a few dozen warps each walking its whole
+ * context serially, 16k positions for a long reasoning trace, with most of the GPU idle; with it,
+ * cuda_forward picks N_SPLIT so that there are about as many warps as the GPU holds (and at least
+ * ATTN_MIN_CHUNK positions per warp, where splitting further would cost more in the combine step).
+ * Prefill has many rows and so N_SPLIT 1, which skips the combine step.
+ *
+ * Each warp keeps an online softmax over its range (one pass over the cache, no buffer of scores):
+ * the running maximum M, the sum S of exp(score - M), and ACC = sum of exp(score - M) * value. Two
+ * ranges (M1, S1, ACC1) and (M2, S2, ACC2) combine exactly: with M = max(M1, M2),
+ * S = S1 exp(M1 - M) + S2 exp(M2 - M), ACC likewise, and the output is ACC / S.
+ *
+ * PART holds, per (row, head, split) task, [M, S, ACC[0..d)] (d + 2 floats), at
+ * ((row * n_heads + head) * n_split + split) * (d + 2). A split that starts past the row's position
+ * writes nothing, and the combine step reads only the splits that start at or before it. Head
+ * dimensions up to DIM_SLOTS * WARP = 256 (cuda_create checks): each lane holds dims lane,
+ * lane + 32, ... */
+enum { ATTN_MIN_CHUNK = 64, ATTN_WARPS_PER_SM = 32, DIM_SLOTS = 8 };
+/* for each dim slot j of this lane (dim lane + j * WARP): unrolled to the constant DIM_SLOTS, so that
+ * the per-lane arrays stay in registers (indexing them with a run-time bound puts them in memory). */
+#define FOR_SLOTS(j) _Pragma("unroll") for (int j = 0; j < DIM_SLOTS; j++)
+
+__global__ static void attention_kernel(head_args a, int T, int n_split, int chunk, float *part) {
     int nh = a.n_heads, nkv = a.n_kv, d = a.d, layer = a.layer;
     int task = blockIdx.x * (blockDim.x / WARP) + threadIdx.x / WARP, lane = threadIdx.x % WARP;
-    if (task >= T * nh) return;
-    int t = task / nh, h = task % nh, g = h / (nh / nkv), pos = a.row_pos[t];
+    if (task >= T * nh * n_split) return;
+    int split = task % n_split, th = task / n_split, t = th / nh, h = th % nh, g = h / (nh / nkv);
+    int pos = a.row_pos[t], begin = split * chunk, end = min(begin + chunk, pos + 1);
+    if (begin >= end) return; /* this range is past the row's context */
     const int *pages = a.pages + a.row_pages[t];
     const float *q = a.q + (size_t)t * nh * d + h * d;
-    float qr[8], acc[8], scale = rsqrtf((float)d), most = -INFINITY, sum = 0;
-    int per = (d + WARP - 1) / WARP;
-    for (int j = 0; j < per; j++) qr[j] = lane + j * WARP < d ? q[lane + j * WARP] : 0, acc[j] = 0;
-    for (int p = 0; p <= pos; p++) {
+    float qr[DIM_SLOTS], acc[DIM_SLOTS], scale = rsqrtf((float)d), most = -INFINITY, sum = 0;
+    FOR_SLOTS(j) qr[j] = lane + j * WARP < d ? q[lane + j * WARP] : 0, acc[j] = 0;
+    for (int p = begin; p < end; p++) {
         const float *kp = kv_slot(a.kv, a.page_floats, a.page_tokens, pages, nkv, d, layer, 0, g, p);
         const float *vp = kv_slot(a.kv, a.page_floats, a.page_tokens, pages, nkv, d, layer, 1, g, p);
         float dot = 0;
-        for (int j = 0; j < per; j++)
-            if (lane + j * WARP < d) dot += qr[j] * kp[lane + j * WARP];
+        FOR_SLOTS(j) if (lane + j * WARP < d) dot += qr[j] * kp[lane + j * WARP];
         float score = warp_sum(dot) * scale, next = fmaxf(most, score);
-        float old = __expf(most - next), wgt = __expf(score - next);
+        float old = __expf(most - next), wgt = __expf(score - next); /* old is 0 at the first position */
         sum = sum * old + wgt;
-        for (int j = 0; j < per; j++) acc[j] = acc[j] * old + (lane + j * WARP < d ? wgt * vp[lane + j * WARP] : 0);
+        FOR_SLOTS(j) acc[j] = acc[j] * old + (lane + j * WARP < d ? wgt * vp[lane + j * WARP] : 0);
         most = next;
     }
+    if (n_split == 1) { /* the whole context: the output itself */
+        float *out = a.att + (size_t)t * nh * d + h * d;
+        FOR_SLOTS(j) if (lane + j * WARP < d) out[lane + j * WARP] = acc[j] / sum;
+        return;
+    }
+    float *o = part + (size_t)task * (d + 2);
+    if (lane == 0) o[0] = most, o[1] = sum;
+    FOR_SLOTS(j) if (lane + j * WARP < d) o[2 + lane + j * WARP] = acc[j];
+}
+
+/* The combine step of attention_kernel when N_SPLIT > 1: one warp per (row, head). */
+__global__ static void attention_combine_kernel(head_args a, int T, int n_split, int chunk, const float *part) {
+    int nh = a.n_heads, d = a.d;
+    int task = blockIdx.x * (blockDim.x / WARP) + threadIdx.x / WARP, lane = threadIdx.x % WARP;
+    if (task >= T * nh) return;
+    int t = task / nh, h = task % nh, used = a.row_pos[t] / chunk + 1; /* splits holding positions */
+    const float *p = part + (size_t)task * n_split * (d + 2);
+    float most = -INFINITY, total = 0, acc[DIM_SLOTS];
+    for (int s = 0; s < used; s++) most = fmaxf(most, p[(size_t)s * (d + 2)]);
+    FOR_SLOTS(j) acc[j] = 0;
+    for (int s = 0; s < used; s++) {
+        const float *ps = p + (size_t)s * (d + 2);
+        float wgt = __expf(ps[0] - most);
+        total += ps[1] * wgt;
+        FOR_SLOTS(j) if (lane + j * WARP < d) acc[j] += wgt * ps[2 + lane + j * WARP];
+    }
     float *out = a.att + (size_t)t * nh * d + h * d;
-    for (int j = 0; j < per; j++)
-        if (lane + j * WARP < d) out[lane + j * WARP] = acc[j] / sum;
+    FOR_SLOTS(j) if (lane + j * WARP < d) out[lane + j * WARP] = acc[j] / total;
 }
 
 __global__ static void add_kernel(float *x, const float *y, size_t n) {
@@ -302,7 +431,8 @@ static void cuda_destroy(tte_backend_state *s) {
     void *bufs[] = {s->kv,   s->inv_freq, s->attn_norm, s->mlp_norm, s->final_norm, s->bq,       s->bk,
                     s->bv,   s->q_norm,   s->k_norm,    s->x,        s->h,          s->q,        s->k,
                     s->v,    s->att,      s->gate,      s->up,       s->logits,     s->half_in,  s->row_seq,
-                    s->row_pos, s->row_pages, s->pages, s->bad,      s->embed.data, s->lm_head.data, s->tokens};
+                    s->row_pos, s->row_pages, s->pages, s->bad,      s->embed.data, s->lm_head.data, s->tokens,
+                    s->att_part};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) cudaFree(bufs[i]);
     if (s->layers) {
         for (int l = 0; l < s->c->n_layers; l++) {
@@ -314,6 +444,7 @@ static void cuda_destroy(tte_backend_state *s) {
     }
     if (s->blas) cublasDestroy(s->blas);
     free(s->host_seq), free(s->host_pos), free(s->host_pg), free(s->host_src), free(s->host_pages);
+    free(s->host_tokens);
     free(s);
 }
 
@@ -326,6 +457,7 @@ static int cuda_setup(tte_backend_state *s, const tte_model *m, int n_pages, cha
         snprintf(err, errlen, "no CUDA GPU found (use --device cpu)");
         return -1;
     }
+    CK(cudaDeviceGetAttribute(&s->n_sm, cudaDevAttrMultiProcessorCount, 0));
     CKB(cublasCreate(&s->blas));
     if (upload_mat(&s->embed, &w->embed, err, errlen)) return -1;
     if (w->lm_head.data == w->embed.data)
@@ -376,8 +508,8 @@ static tte_backend_state *cuda_create(const tte_model *m, int threads, int n_pag
                  tte_model_dir(m));
         return NULL;
     }
-    if (tte_model_config(m)->head_dim > 8 * WARP) {
-        snprintf(err, errlen, "the CUDA engine handles head_dim up to %d, the model has %d", 8 * WARP,
+    if (tte_model_config(m)->head_dim > DIM_SLOTS * WARP) {
+        snprintf(err, errlen, "the CUDA engine handles head_dim up to %d, the model has %d", DIM_SLOTS * WARP,
                  tte_model_config(m)->head_dim);
         return NULL;
     }
@@ -427,7 +559,9 @@ static int reserve(tte_backend_state *s, int rows, int n_pages, char *err, size_
         s->host_pos = (int *)realloc(s->host_pos, r * sizeof(int));
         s->host_pg = (int *)realloc(s->host_pg, r * sizeof(int));
         s->host_src = (int *)realloc(s->host_src, r * sizeof(int));
-        if (!s->host_seq || !s->host_pos || !s->host_pg || !s->host_src) return snprintf(err, errlen, "out of memory"), -1;
+        s->host_tokens = (int32_t *)realloc(s->host_tokens, r * sizeof(int32_t));
+        if (!s->host_seq || !s->host_pos || !s->host_pg || !s->host_src || !s->host_tokens)
+            return snprintf(err, errlen, "out of memory"), -1;
         s->rows = rows;
     }
     if (n_pages > s->page_cap) {
@@ -439,27 +573,55 @@ static int reserve(tte_backend_state *s, int rows, int n_pages, char *err, size_
     return 0;
 }
 
-/* OUT (T x w.rows) = IN (T x w.cols) W^T. Few tokens: the matrix-vector kernel; many: cuBLAS with the
- * activations in the weights' type (column-major view: OUT^T = W IN^T). */
-static int matmul(tte_backend_state *s, float *out, const float *in, int T, const dev_mat *w, char *err, size_t errlen) {
-    if (T <= GEMV_MAX_TOKENS) {
-        gemv_kernel<<<blocks((size_t)w->rows, 8), 8 * WARP>>>(out, in, T, w->data, w->dtype, w->rows, w->cols);
+/* OUT[i] (T x W[i].rows) = IN (T x cols) W[i]^T for the N matrices W[0..N) (N <= GEMV_MAX_MATS), which
+ * all read IN. Few tokens: one launch of the matrix-vector kernel for all N (when they share their
+ * dtype and width, as a layer's do); many: cuBLAS with the activations rounded once to the weights'
+ * type (column-major view: OUT^T = W IN^T). */
+static int matmul_n(tte_backend_state *s, const float *in, int T, int n, const dev_mat *const *w, float *const *out,
+                    char *err, size_t errlen) {
+    int same = 1;
+    for (int i = 1; i < n; i++) same &= w[i]->dtype == w[0]->dtype && w[i]->cols == w[0]->cols;
+    if (T <= GEMV_MAX_TOKENS && same) {
+        gemv_set set = {};
+        size_t rows = 0;
+        int cols = w[0]->cols, vec = cols % 8 == 0 && (uintptr_t)in % 32 == 0;
+        for (int i = 0; i < n; i++) {
+            set.w[i] = w[i]->data, set.out[i] = out[i], set.rows[i] = w[i]->rows, rows += (size_t)w[i]->rows;
+            vec &= (uintptr_t)w[i]->data % 32 == 0; /* cudaMalloc gives 256-byte alignment; with cols % 8 == 0 every row is then 16-byte aligned */
+        }
+        set.n = n;
+        gemv_kernel<<<blocks(rows, 8), 8 * WARP>>>(set, in, T, w[0]->dtype, cols, vec);
         CK(cudaGetLastError());
         return 0;
     }
     const float one = 1, zero = 0;
-    const void *b = in;
-    cudaDataType type = CUDA_R_32F;
-    if (w->dtype != TTE_DT_F32) {
-        size_t n = (size_t)T * (size_t)w->cols;
-        round_kernel<<<blocks(n, 256), 256>>>(s->half_in, in, n, w->dtype);
-        CK(cudaGetLastError());
-        b = s->half_in;
-        type = w->dtype == TTE_DT_BF16 ? CUDA_R_16BF : CUDA_R_16F;
+    for (int i = 0; i < n; i++) {
+        if (T <= GEMV_MAX_TOKENS) { /* mixed dtypes or widths: one matrix at a time */
+            if (matmul_n(s, in, T, 1, &w[i], &out[i], err, errlen)) return -1;
+            continue;
+        }
+        const void *b = in;
+        cudaDataType type = CUDA_R_32F;
+        if (w[i]->dtype != TTE_DT_F32) {
+            /* One rounding of IN serves every matrix of its dtype and width that follows. */
+            if (i == 0 || w[i]->dtype != w[i - 1]->dtype || w[i]->cols != w[i - 1]->cols) {
+                size_t count = (size_t)T * (size_t)w[i]->cols;
+                round_kernel<<<blocks(count, 256), 256>>>(s->half_in, in, count, w[i]->dtype);
+                CK(cudaGetLastError());
+            }
+            b = s->half_in;
+            type = w[i]->dtype == TTE_DT_BF16 ? CUDA_R_16BF : CUDA_R_16F;
+        }
+        CKB(cublasGemmEx(s->blas, CUBLAS_OP_T, CUBLAS_OP_N, w[i]->rows, T, w[i]->cols, &one, w[i]->data, type,
+                         w[i]->cols, b, type, w[i]->cols, &zero, out[i], CUDA_R_32F, w[i]->rows, CUBLAS_COMPUTE_32F,
+                         CUBLAS_GEMM_DEFAULT));
     }
-    CKB(cublasGemmEx(s->blas, CUBLAS_OP_T, CUBLAS_OP_N, w->rows, T, w->cols, &one, w->data, type, w->cols, b, type,
-                     w->cols, &zero, out, CUDA_R_32F, w->rows, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
     return 0;
+}
+
+/* OUT (T x w.rows) = IN (T x w.cols) W^T. */
+static int matmul(tte_backend_state *s, float *out, const float *in, int T, const dev_mat *w, char *err, size_t errlen) {
+    return matmul_n(s, in, T, 1, &w, &out, err, errlen);
 }
 
 static head_args layer_args(const tte_backend_state *s, int layer) {
@@ -473,25 +635,48 @@ static head_args layer_args(const tte_backend_state *s, int layer) {
 static int layer_forward(tte_backend_state *s, int l, int T, char *err, size_t errlen) {
     const tte_config *c = s->c;
     const dev_layer *L = &s->layers[l];
-    int H = c->hidden_size, I = c->intermediate_size;
+    int H = c->hidden_size, I = c->intermediate_size, nh = c->n_heads;
     float eps = (float)c->rms_norm_eps;
     head_args a = layer_args(s, l);
-    rmsnorm_kernel<<<T, 256>>>(s->h, s->x, NULL, s->attn_norm + (size_t)l * H, H, eps);
-    if (matmul(s, s->q, s->h, T, &L->wq, err, errlen) || matmul(s, s->k, s->h, T, &L->wk, err, errlen) ||
-        matmul(s, s->v, s->h, T, &L->wv, err, errlen))
-        return -1;
-    qkv_kernel<<<blocks((size_t)T * (c->n_heads + c->n_kv_heads), 8), 8 * WARP>>>(a, T);
-    attention_kernel<<<blocks((size_t)T * c->n_heads, 8), 8 * WARP>>>(a, T);
+    rmsnorm_kernel<<<T, 256>>>(s->h, s->x, NULL, NULL, s->attn_norm + (size_t)l * H, H, eps);
+    const dev_mat *qkv[] = {&L->wq, &L->wk, &L->wv};
+    float *qkv_out[] = {s->q, s->k, s->v};
+    if (matmul_n(s, s->h, T, 3, qkv, qkv_out, err, errlen)) return -1;
+    qkv_kernel<<<blocks((size_t)T * (nh + c->n_kv_heads), 8), 8 * WARP>>>(a, T);
+    int split = s->att_split, chunk = s->att_chunk;
+    attention_kernel<<<blocks((size_t)T * nh * split, 8), 8 * WARP>>>(a, T, split, chunk, s->att_part);
+    if (split > 1) attention_combine_kernel<<<blocks((size_t)T * nh, 8), 8 * WARP>>>(a, T, split, chunk, s->att_part);
     if (matmul(s, s->h, s->att, T, &L->wo, err, errlen)) return -1;
-    add_kernel<<<blocks((size_t)T * H, 256), 256>>>(s->x, s->h, (size_t)T * H);
-    rmsnorm_kernel<<<T, 256>>>(s->h, s->x, NULL, s->mlp_norm + (size_t)l * H, H, eps);
-    if (matmul(s, s->gate, s->h, T, &L->w_gate, err, errlen) || matmul(s, s->up, s->h, T, &L->w_up, err, errlen))
-        return -1;
+    /* x += attention output (in h), then h = the MLP's norm of x: one launch. */
+    rmsnorm_kernel<<<T, 256>>>(s->h, s->x, NULL, s->h, s->mlp_norm + (size_t)l * H, H, eps);
+    const dev_mat *gate_up[] = {&L->w_gate, &L->w_up};
+    float *gate_up_out[] = {s->gate, s->up};
+    if (matmul_n(s, s->h, T, 2, gate_up, gate_up_out, err, errlen)) return -1;
     swiglu_kernel<<<blocks((size_t)T * I, 256), 256>>>(s->gate, s->up, (size_t)T * I);
     if (matmul(s, s->h, s->gate, T, &L->w_down, err, errlen)) return -1;
     add_kernel<<<blocks((size_t)T * H, 256), 256>>>(s->x, s->h, (size_t)T * H);
     nonfinite_kernel<<<blocks((size_t)T * H, 256), 256>>>(s->x, T, H, s->bad + l);
     CK(cudaGetLastError());
+    return 0;
+}
+
+/* How this call's attention is split (attention_kernel): enough (row, head, split) warps to fill
+ * the GPU, ATTN_MIN_CHUNK positions per warp at least, for the longest context MAX_CTX of the call;
+ * and room for the partial results. */
+static int plan_attention(tte_backend_state *s, int T, int max_ctx, char *err, size_t errlen) {
+    int tasks = T * s->c->n_heads, want = (s->n_sm * ATTN_WARPS_PER_SM + tasks - 1) / tasks;
+    int most = (max_ctx + ATTN_MIN_CHUNK - 1) / ATTN_MIN_CHUNK, split = want < most ? want : most;
+    if (split < 1) split = 1;
+    int chunk = (max_ctx + split - 1) / split;
+    split = (max_ctx + chunk - 1) / chunk; /* no split left empty for the longest row */
+    s->att_split = split, s->att_chunk = chunk;
+    if (split == 1) return 0;
+    size_t need = (size_t)tasks * (size_t)split * (size_t)(s->c->head_dim + 2);
+    if (need > s->att_part_cap) {
+        if (dev_grow((void **)&s->att_part, need * sizeof(float), "attention's partial results", err, errlen))
+            return -1;
+        s->att_part_cap = need;
+    }
     return 0;
 }
 
@@ -505,14 +690,18 @@ static int cuda_forward(tte_backend_state *s, const tte_fwd_seq *seqs, int n, in
     }
     if (reserve(s, T, n_pages, err, errlen)) return -1;
     /* The per-row tables, the page lists and the tokens. */
+    int max_ctx = 1;
     for (int i = 0, t = 0, p = 0; i < n; i++) {
         int np = (seqs[i].start + seqs[i].n_new + s->page_tokens - 1) / s->page_tokens;
         memcpy(s->host_pages + p, seqs[i].pages, (size_t)np * sizeof(int));
+        memcpy(s->host_tokens + t, seqs[i].tokens, (size_t)seqs[i].n_new * sizeof(int32_t));
         for (int j = 0; j < seqs[i].n_new; j++, t++) s->host_seq[t] = i, s->host_pos[t] = seqs[i].start + j, s->host_pg[t] = p;
+        if (seqs[i].start + seqs[i].n_new > max_ctx) max_ctx = seqs[i].start + seqs[i].n_new;
         p += np;
     }
-    for (int i = 0, t = 0; i < n; t += seqs[i].n_new, i++)
-        CK(cudaMemcpy(s->tokens + t, seqs[i].tokens, (size_t)seqs[i].n_new * 4, cudaMemcpyHostToDevice));
+    if (plan_attention(s, T, max_ctx, err, errlen)) return -1;
+    /* One copy per table (a copy from pageable memory costs microseconds however small). */
+    CK(cudaMemcpy(s->tokens, s->host_tokens, (size_t)T * 4, cudaMemcpyHostToDevice));
     CK(cudaMemcpy(s->pages, s->host_pages, (size_t)n_pages * 4, cudaMemcpyHostToDevice));
     CK(cudaMemcpy(s->row_seq, s->host_seq, (size_t)T * 4, cudaMemcpyHostToDevice));
     CK(cudaMemcpy(s->row_pos, s->host_pos, (size_t)T * 4, cudaMemcpyHostToDevice));
@@ -533,7 +722,7 @@ static int cuda_forward(tte_backend_state *s, const tte_fwd_seq *seqs, int n, in
             return -1;
         s->logit_rows = out;
     }
-    rmsnorm_kernel<<<out, 256>>>(s->h, s->x, s->row_pages, s->final_norm, H, (float)c->rms_norm_eps);
+    rmsnorm_kernel<<<out, 256>>>(s->h, s->x, s->row_pages, NULL, s->final_norm, H, (float)c->rms_norm_eps);
     if (matmul(s, s->logits, s->h, out, &s->lm_head, err, errlen)) return -1;
     nonfinite_kernel<<<blocks((size_t)out * c->vocab_size, 256), 256>>>(s->logits, out, c->vocab_size, s->bad + c->n_layers);
     CK(cudaMemcpy(logits, s->logits, (size_t)out * (size_t)c->vocab_size * 4, cudaMemcpyDeviceToHost));
@@ -541,7 +730,11 @@ static int cuda_forward(tte_backend_state *s, const tte_fwd_seq *seqs, int n, in
     /* The first layer where a NaN or infinity appeared, reported as the CPU does. */
     int *bad = (int *)malloc((size_t)(c->n_layers + 1) * sizeof *bad);
     if (!bad) return snprintf(err, errlen, "out of memory"), -1;
-    CK(cudaMemcpy(bad, s->bad, (size_t)(c->n_layers + 1) * sizeof *bad, cudaMemcpyDeviceToHost));
+    if (cuda_failed(cudaMemcpy(bad, s->bad, (size_t)(c->n_layers + 1) * sizeof *bad, cudaMemcpyDeviceToHost),
+                    "cudaMemcpy of the non-finite flags", err, errlen)) {
+        free(bad);
+        return -1;
+    }
     int rc = 0;
     for (int l = 0; l <= c->n_layers && rc == 0; l++) {
         if (bad[l] == 0x7f7f7f7f) continue; /* the memset value: nothing found */
