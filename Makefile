@@ -166,8 +166,10 @@ bench: all
 # tests/cli/gpu-bundle.sh checks it). On that machine: tools/gpu_check.sh.
 GPU_BUNDLE ?= $(BUILD)/gpu-bundle
 .PHONY: gpu-bundle
-gpu-bundle: all $(BUILD)/tests/test_engine tokenizer-fixtures
-	bash tools/gpu_bundle.sh $(GPU_BUNDLE) $(BINDIR) $(BUILD)/tests/test_engine
+gpu-bundle: all $(BUILD)/tests/test_engine $(BUILD)/gpu_check tokenizer-fixtures
+	bash tools/gpu_bundle.sh $(GPU_BUNDLE) $(BINDIR) $(BUILD)/tests/test_engine $(BUILD)/gpu_check
+$(BUILD)/gpu_check: tools/gpu_check.c $(LIB)
+	$(CC) $(ALL_CFLAGS) -rdynamic -o $@ $< $(LIB) $(LDLIBS)
 
 clean:
 	rm -rf build build-san build-fuzz bin

