@@ -44,9 +44,11 @@ static const char *get_string(tte_jsonl *r, json_t *obj, const char *field) {
     return s;
 }
 
-/* A group field (model, dataset): tte-fit --by may leave one out, which is then "". */
+/* A group field (model, dataset): tte-fit --by may leave one out, and writes null for a group whose
+ * records lack it (tte-fit on records without "model"); either is "". */
 static const char *group_field(tte_jsonl *r, json_t *obj, const char *field) {
-    return json_object_get(obj, field) ? get_string(r, obj, field) : "";
+    json_t *v = json_object_get(obj, field);
+    return v && !json_is_null(v) ? get_string(r, obj, field) : "";
 }
 
 /* A number, or NAN when the value is null or absent. NAME is the field's path for messages. */

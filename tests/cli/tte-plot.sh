@@ -159,6 +159,19 @@ done
 # The man page shows each figure as the tool draws it now.
 /usr/bin/python3 "$(dirname "$0")/../../tools/plot_man_examples.py" --check || fail "man/tte-plot.1 is out of date"
 
+# tte-fit on records without "model" or "dataset" writes them as null: every figure of its real
+# output draws (titled by what the records have), as the records without those fields do.
+DATA=$(dirname "$0")/data
+jq -c 'select(.model == "Tiny-1.5B") | del(.model, .dataset)' "$DATA/fit-scored.jsonl" | tte-fit >"$TMP/nomodel.jsonl"
+grep -q '"model":null' "$TMP/nomodel.jsonl" && grep -q '"dataset":null' "$TMP/nomodel.jsonl" ||
+    fail "tte-fit no longer writes null for a missing model and dataset: update this test"
+for figure in curves discrete-vs-continuous items heatmap scores passk; do
+    tte-plot --figure "$figure" --terminal dumb "$TMP/nomodel.jsonl" | gnuplot >/dev/null 2>"$TMP/gnuplot.err" ||
+        fail "$figure: tte-plot or gnuplot failed on tte-fit's \"model\": null"
+    [ ! -s "$TMP/gnuplot.err" ] || fail "$figure (model null): gnuplot warned: $(cat "$TMP/gnuplot.err")"
+done
+expect_fail 1 'field "model": must be a string' tte-plot <<<'{"kind":"curve","model":7,"metric":"correct","points":[]}'
+
 # Records of other kinds pass silently; the same input gives the same script.
 [ "$(tte-plot "$FITS" | md5sum)" = "$(tte-plot <"$FITS" | md5sum)" ] || fail "file and stdin differ"
 echo "tte-plot: ok"
