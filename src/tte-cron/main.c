@@ -164,24 +164,43 @@ int main(int argc, char **argv) {
     sigaction(SIGINT, &fw, NULL);
     sigaction(SIGTERM, &fw, NULL);
     sigaction(SIGHUP, &fw, NULL);
+    /* A close-on-exec pipe tells an exec that failed (its errno comes back) from a command that
+     * ran and exited 127. */
+    int ep[2];
+    if (pipe2(ep, O_CLOEXEC) != 0) tte_die("pipe: %s", strerror(errno));
     fflush(NULL);
     child = fork();
     if (child < 0) tte_die("fork: %s", strerror(errno));
     if (child == 0) {
         signal(SIGINT, SIG_DFL), signal(SIGTERM, SIG_DFL), signal(SIGHUP, SIG_DFL);
-        if (log_fd >= 0 && (dup2(log_fd, STDOUT_FILENO) < 0 || dup2(log_fd, STDERR_FILENO) < 0)) _exit(127);
-        execvp(cmd[0], cmd);
-        dprintf(STDERR_FILENO, "%s: %s: %s\n", tte_prog, cmd[0], strerror(errno));
+        close(ep[0]);
+        int e = 0;
+        if (log_fd >= 0 && (dup2(log_fd, STDOUT_FILENO) < 0 || dup2(log_fd, STDERR_FILENO) < 0))
+            e = errno;
+        else
+            execvp(cmd[0], cmd), e = errno;
+        if (write(ep[1], &e, sizeof e) != (ssize_t)sizeof e) {
+        }
         _exit(127);
     }
+    close(ep[1]);
+    int exec_errno = 0;
+    ssize_t got;
+    while ((got = read(ep[0], &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR) {
+    }
+    close(ep[0]);
     int status;
     while (waitpid(child, &status, 0) < 0)
         if (errno != EINTR) tte_die("waitpid: %s", strerror(errno));
+    if (got == (ssize_t)sizeof exec_errno) {
+        say(0, "end: cannot run %s: %s", cmd[0], strerror(exec_errno));
+        tte_die("%s: %s", cmd[0], strerror(exec_errno));
+    }
     int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     if (WIFSIGNALED(status))
         say(0, "end: signal %d after %.0f s", WTERMSIG(status), tte_now() - start);
     else
         say(rc != 0 && !log, "end: exit status %d after %.0f s", rc, tte_now() - start);
     free(lock_path);
-    return rc == 127 && WIFEXITED(status) ? TTE_EXIT_FAIL : rc;
+    return rc;
 }
