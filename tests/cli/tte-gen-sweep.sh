@@ -88,15 +88,26 @@ tte-fetch arith --count 24 --seed 3 >"$TMP/many"
 gen --budgets 3..7 -n 4 --no-cache <"$TMP/many" >"$TMP/full"
 export TTE_CACHE="$TMP/cache-kill"
 # (tte-gen itself in the background, not the gen function: $! must be the process killed)
-tte-gen --model "$MODEL" --budgets 3..7 -n 4 --batch 1 <"$TMP/many" >"$TMP/partial" &
+tte-gen --model "$MODEL" --budgets 3..7 -n 4 --batch 1 <"$TMP/many" >"$TMP/partial" 2>"$TMP/killed.err" &
 pid=$!
 while kill -0 $pid 2>/dev/null && [ "$(wc -l <"$TMP/partial")" -lt 5 ]; do sleep 0.02; done
 kill -9 $pid 2>/dev/null || fail "the run finished before it could be killed"
 wait $pid 2>/dev/null || true
+# What a failure here needs to be understood: the killed run's messages (a cache write that failed
+# says so there) and what the cache holds.
+resume_diag() {
+    echo "killed run: $(wc -l <"$TMP/partial") records written; its stderr:"
+    cat "$TMP/killed.err"
+    echo "cache $TTE_CACHE: $(find "$TTE_CACHE" -name '*.zst' | wc -l) entries, temporary files:" \
+        "$(find "$TTE_CACHE" -name '*.tmp.*' | wc -l)"
+    find "$TTE_CACHE" -type f | head -20
+}
 [ "$(wc -l <"$TMP/partial")" -lt "$(wc -l <"$TMP/full")" ] || fail "the killed run was complete"
 gen --budgets 3..7 -n 4 --progress <"$TMP/many" 2>"$TMP/err" >"$TMP/resumed"
-cmp -s "$TMP/resumed" "$TMP/full" || fail "resumed output differs from an uninterrupted run"
-grep -qE "96 units: [1-9][0-9]* from the cache" "$TMP/err" || fail "nothing was resumed: $(cat "$TMP/err")"
+cmp -s "$TMP/resumed" "$TMP/full" || fail "resumed output differs from an uninterrupted run: $(resume_diag)"
+grep -qE "96 units: [1-9][0-9]* from the cache" "$TMP/err" ||
+    fail "nothing was resumed: $(cat "$TMP/err")
+$(resume_diag)"
 
 # Bad input: one located line, exit 1.
 echo '{"id":"x","problem":"no prompt"}' >"$TMP/bad"
