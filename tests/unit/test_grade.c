@@ -190,6 +190,42 @@ Test(equal, symbolic_expressions) {
     NE(LATEX, "\\frac{639}{40}", "15, \\frac{639}{40}");
 }
 
+/* Rules learnt from Math-Verify's source (parser.py, latex2sympy2_extended's grammar), each with its
+ * reason. */
+Test(equal, math_verify_percent_sum_and_line_breaks) {
+    /* A percentage is a hundredth of the whole number written before it (latex2sympy2's
+     * PERCENT_NUMBER, parser.py's convert_to_pct), while the number as written still matches by
+     * Math-Verify's fallback string: 4 4/9% is 40/900, not 40/9; 12.5% is 0.125 and "12.5". */
+    EQ(LATEX, "\\frac{40}{900}", "4 4/9%");
+    NE(LATEX, "\\frac{40}{9}", "4 4/9%");
+    NE(LATEX, "\\frac{40}{9}", "4 4/9 pct");
+    EQ(LATEX, "0.125", "12.5\\%");
+    EQ(LATEX, "12.5", "12.5 percent");
+    NE(LATEX, "28", "0.28%"); /* neither the value (0.0028) nor the number written (0.28) */
+    NE(LATEX, "0.0028", "28%");
+    /* \sum and \prod with limits (latex2sympy's FUNC_SUM: the body is the product that follows):
+     * evaluated term by term when the limits are integers, otherwise compared as sums. */
+    EQ(LATEX, "\\sum_{k=1}^{10} k", "55");
+    EQ(LATEX, "\\prod_{i=1}^{5} i", "5!");
+    EQ(LATEX, "\\sum_{k=1}^{n} k^2 + 1", "1 + \\sum_{j=1}^{n} j^2"); /* the index is bound */
+    NE(LATEX, "\\sum_{k=1}^{n} k", "\\sum_{k=1}^{n} k^2");
+    NE(LATEX, "\\sum_{k=0}^{n} k", "\\sum_{k=1}^{n+1} k");
+    EQ(LATEX, "F_n = \\sum_{k=0}^{n-1} F_k F_{n-k-1}", "F_n = \\sum_{k=0}^{n-1} F_{n-k-1} F_k");
+    EQ(LATEX, "\\sum_{i=1}^{0} i", "0"); /* an empty sum */
+}
+
+Test(extract, line_break_between_numbers) {
+    /* parser.py joins the lines of a plain expression with spaces and parses it as Python: "11 5/6"
+     * does not parse, so the last number after whitespace is the answer (no '/' in its pattern);
+     * on one line "11 5/6" is the mixed number 71/6. */
+    expect_extract("11\n5/6", "5", TTE_EXTRACTED_FALLBACK);
+    expect_extract("11\r\n5/6", "5", TTE_EXTRACTED_FALLBACK);
+    expect_extract("11 5/6", "11 5/6", TTE_EXTRACTED_FALLBACK);
+    expect_extract("3\n-5", "3\n-5", TTE_EXTRACTED_FALLBACK); /* 3 -5 is Python: -2 */
+    EQ(LATEX, "\\frac{71}{6}", "11 5/6");
+    EQ(LATEX, "-2", "3\n-5");
+}
+
 Test(equal, choices) {
     const char *forms[] = {"C",        "(C)",         "\\text{C}", "\\text{(C)}", "C) 42", "C. 42",
                            "Option C", "\\textbf{C}", "c"};

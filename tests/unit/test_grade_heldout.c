@@ -3,8 +3,8 @@
  * and that grader's own verdict from its public test file. Math-Verify's cases are free text, read
  * by extraction on both sides as Math-Verify's parse() does; Qwen2.5-Math's are math_equal's
  * arguments, already extracted. The target is 95% agreement for each grader; measured: math-verify
- * 55/60 (91.7%), qwen 13/13, so the test holds the floor at 90% until the rest is done. Every disagreement
- * is printed with both sides. */
+ * 60/60, qwen 13/13 (it was 55/60 before sums, percentages of a whole value and line breaks in plain
+ * expressions were read as Math-Verify reads them). Every disagreement is printed with both sides. */
 #include "grade/grade.h"
 
 #include <criterion/criterion.h>
@@ -65,7 +65,7 @@ Test(grade_heldout, agreement_with_each_original) {
         printf("held-out %s: %d of %d agree (%.1f%%)\n", name, t[k].agree, t[k].n,
                t[k].n ? 100.0 * t[k].agree / t[k].n : 0);
         cr_expect_gt(t[k].n, 0, "no held-out cases for %s", name);
-        cr_expect_geq(t[k].agree * 100, t[k].n * 90, "%s: agreement %d/%d is below 90%% (the target is 95%%)",
-                      name, t[k].agree, t[k].n);
+        cr_expect_geq(t[k].agree * 100, t[k].n * 95, "%s: agreement %d/%d is below 95%%", name, t[k].agree,
+                      t[k].n);
     }
 }

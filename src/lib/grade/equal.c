@@ -14,7 +14,10 @@
  *     - everything else numerically: both evaluated at 6 seeded random points (each variable uniform
  *       in [0.5, 2.5]), equal within relative tolerance 1e-6; values may be matrices. A decimal with
  *       two or more digits after the point also equals a value that rounds to it (0.33 for 1/3).
- *     - a percentage: 28% is 28, and also 0.28 (either side written with %, "percent" or "pct");
+ *     - a percentage (an answer ending in %, \%, "percent", "percentage" or "pct"): under
+ *       Math-Verify its value is a hundredth of the number (4 4/9% is 40/900, not 40/9), while step 1
+ *       still compares the number as written, as Math-Verify's fallback string does (28% against
+ *       28 is equal, 0.28 against 28 is not); under Qwen2.5-Math, 28% is 28 and also 0.28;
  *     - "1,22" against a number: the comma may be a decimal comma; a bare list against one value:
  *       equal when every element is (one answer boxed in several forms). */
 #include "grade.h"
@@ -536,8 +539,34 @@ static int mentions_percent(const char *s) {
     return strchr(s, '%') || strcasestr(s, "percent") || strcasestr(s, "pct");
 }
 
-/* 28% and 0.28: when either answer was written as a percentage, a value 100 times the other also
- * counts (Qwen2.5-Math's math_equal does the same). */
+/* Does the answer end with a percent sign or word (before closing $, braces, a full stop)? */
+static int ends_with_percent(const char *s) {
+    size_t n = strlen(s);
+    while (n && (isspace((unsigned char)s[n - 1]) || strchr("$}.", s[n - 1]))) n--;
+    if (n && s[n - 1] == '%') return 1;
+    static const char *const words[] = {"percentage", "percent", "pct", NULL};
+    for (const char *const *w = words; *w; w++) {
+        size_t k = strlen(*w);
+        if (n >= k && strncasecmp(s + n - k, *w, k) == 0 && (n == k || !isalpha((unsigned char)s[n - k - 1])))
+            return 1;
+    }
+    return 0;
+}
+
+/* A percentage's value: E / 100, for an answer that has one value (not a list, set or relation). */
+static expr *hundredth(expr_arena *arena, expr *e) {
+    if (!e || e->kind == E_SEQ || e->kind == E_REL || e->kind == E_UNION || e->kind == E_TEXT ||
+        e->kind == E_PM || e->kind == E_MATRIX)
+        return e;
+    expr *d = expr_new(arena, E_DIV), *h = expr_new(arena, E_NUM);
+    h->num = 100;
+    d->a = e;
+    d->b = h;
+    return d;
+}
+
+/* Qwen2.5-Math: 28% and 0.28: when either answer was written as a percentage, a value 100 times
+ * the other also counts. */
 static int percent_equal(const char *gold, const char *pred, const char *ng, const char *np) {
     if (!mentions_percent(gold) && !mentions_percent(pred)) return 0;
     int ok_g, ok_p;
@@ -558,11 +587,16 @@ static int latex_equal(const char *gold, const char *pred, tte_grader grader) {
     if (!equal) {
         expr_arena *arena = expr_arena_new();
         expr *eg = expr_parse(arena, ng), *ep = eg ? expr_parse(arena, np) : NULL;
+        if (grader == TTE_GRADER_MATH_VERIFY && eg && ep) {
+            int pg = ends_with_percent(gold), pp = ends_with_percent(pred);
+            if (pg && !pp) eg = hundredth(arena, eg);
+            if (pp && !pg) ep = hundredth(arena, ep);
+        }
         cmp c = {.rng = 0x9E3779B97F4A7C15ULL, .grader = grader, .arena = arena};
         equal = eg && ep && equiv(&c, eg, ep, 0);
         expr_arena_free(arena);
     }
-    if (!equal) equal = percent_equal(gold, pred, ng, np);
+    if (!equal && grader == TTE_GRADER_QWEN) equal = percent_equal(gold, pred, ng, np);
     free(ng);
     free(np);
     free(sg);

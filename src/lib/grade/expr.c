@@ -14,7 +14,9 @@
  * sqrt(3). A name followed by '(' is applied to it (f(x)), which evaluation reads as a product.
  * An integer right before a fraction of integers is a mixed number: 1\frac{4}{5} is 9/5.
  * "e" alone is Euler's number; \pi, \infty are constants; other letters, Greek letters and unknown
- * commands are variables. 204_5 is a number in base 5. */
+ * commands are variables. 204_5 is a number in base 5. \sum_{k=a}^{b} and \prod_{k=a}^{b} (either
+ * limit first) take the product-level operand after them as their body, as latex2sympy does:
+ * \sum_{k=1}^{n} k^2 + 1 is (\sum k^2) + 1. */
 #include "grade_internal.h"
 #include "xalloc.h"
 
@@ -125,6 +127,7 @@ static expr *parse_sum(parser *p);
 static expr *parse_unary(parser *p);
 static expr *parse_power(parser *p);
 static expr *parse_primary(parser *p);
+static expr *parse_name(parser *p);
 
 /* Collects items separated by ',' or ';' into a new array. */
 static expr *parse_items(parser *p, int allow_empty) {
@@ -560,6 +563,38 @@ static expr *parse_matrix(parser *p, const char *env, size_t envlen) {
     return m;
 }
 
+/* After \sum or \prod: the limits _{k=a} and ^{b} in either order, then the body (a product-level
+ * operand). NULL unless both limits are there and the lower one names the index. */
+static expr *parse_bigop(parser *p, expr_kind kind) {
+    expr *lo = NULL, *hi = NULL;
+    const char *index = NULL;
+    for (int k = 0; k < 2; k++) {
+        if (!lo && eat(p, "_")) {
+            if (!eat(p, "{") || !isalpha((unsigned char)peek(p))) return NULL;
+            expr *name = parse_name(p);
+            if (!name || name->kind != E_SYM || !eat(p, "=")) return NULL;
+            index = name->name;
+            lo = parse_sum(p);
+            if (!lo || !eat(p, "}")) return NULL;
+        } else if (!hi && eat(p, "^")) {
+            hi = parse_arg(p);
+            if (!hi) return NULL;
+        }
+    }
+    if (!lo || !hi) return NULL;
+    if (++p->depth > MAX_DEPTH) return NULL;
+    expr *body = parse_term(p);
+    p->depth--;
+    if (!body) return NULL;
+    expr *e = node(p, kind, body, NULL);
+    e->name = (char *)index;
+    e->items = expr_items(p->arena, 2);
+    e->items[0] = lo;
+    e->items[1] = hi;
+    e->n = 2;
+    return e;
+}
+
 static expr *parse_command(parser *p) {
     const char *name = p->s + p->i + 1;
     size_t n = 0;
@@ -588,6 +623,7 @@ static expr *parse_command(parser *p) {
         e->func = F_BINOM;
         return e;
     }
+    if (IS("sum") || IS("prod")) return parse_bigop(p, IS("sum") ? E_SUM : E_PROD);
     if (IS("pi")) {
         expr *e = node(p, E_CONST, NULL, NULL);
         e->num = M_PI;

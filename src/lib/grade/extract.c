@@ -245,6 +245,41 @@ static int reads_as_math(const char *s, size_t n) {
     return ok;
 }
 
+/* Plain text (no LaTeX) of expression characters in which two numbers stand side by side across a
+ * line break, "11\n5/6". Math-Verify reads such text as one Python expression with the line breaks
+ * as spaces, which does not parse (operands side by side are no product there, and a mixed number
+ * is one only on one line), and then takes the last number in it that starts it or follows
+ * whitespace, as a number: digits and a decimal part, no '/'. Returns that number, or NULL when T
+ * is not such text. */
+static char *unparsed_expression_number(const char *t, size_t n) {
+    int across = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)t[i]) && !isspace((unsigned char)t[i]) && !strchr(".+-*/^()", t[i]))
+            return NULL;
+        if (isdigit((unsigned char)t[i])) {
+            size_t j = i + 1, line = 0;
+            while (j < n && isspace((unsigned char)t[j])) line |= t[j++] == '\n';
+            if (line && j < n && isdigit((unsigned char)t[j])) across = 1;
+        }
+    }
+    if (!across) return NULL;
+    size_t best = n, best_end = n;
+    for (size_t i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)t[i])) continue;
+        size_t b = i, e = i;
+        if (i > 0 && t[i - 1] == '-' && (i == 1 || isspace((unsigned char)t[i - 2])))
+            b = i - 1; /* "-5" after whitespace */
+        else if (i > 0 && !isspace((unsigned char)t[i - 1]))
+            continue;
+        while (e < n && isdigit((unsigned char)t[e])) e++;
+        if (e + 1 < n && (t[e] == '.' || t[e] == ',') && isdigit((unsigned char)t[e + 1]))
+            for (e++; e < n && isdigit((unsigned char)t[e]);) e++;
+        best = b, best_end = e;
+        i = e;
+    }
+    return best < n ? dup_trimmed(t + best, best_end - best) : NULL;
+}
+
 /* The end of the sentence that starts at I: ". " or "." at the end, a line break, or "<|". Math
  * segments do not end sentences. */
 static size_t sentence_end(const char *t, size_t i, const spans *math) {
@@ -305,7 +340,8 @@ char *tte_extract_text(const char *text, tte_extracted *how) {
     if (at && (answer = after_phrase(text, at, &math))) goto done;
     size_t len = strlen(text);
     if (math.n == 0 && len <= 200 && reads_as_math(text, len)) {
-        answer = dup_trimmed(text, len);
+        answer = unparsed_expression_number(text, len);
+        if (!answer) answer = dup_trimmed(text, len);
         goto done;
     }
     at = after_last(text, "answer is");

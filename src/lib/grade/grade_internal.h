@@ -54,6 +54,8 @@ typedef enum {
     E_REL,    /* items[0] ops[0] items[1] ops[1] ...: a relation or a chain of them */
     E_UNION,  /* items: sets joined by \cup */
     E_TEXT,   /* text: words in \text{} */
+    E_SUM,    /* \sum_{name=items[0]}^{items[1]} a: index name, bounds, body */
+    E_PROD,   /* \prod, likewise */
 } expr_kind;
 
 typedef enum {
