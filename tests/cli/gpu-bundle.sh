@@ -2,7 +2,8 @@
 # tools/gpu_bundle.sh (make gpu-bundle, issue 23): the bundle of the tools in $BIN holds every
 # shared library they load apart from glibc's, the compiler runtime's and CUDA's, so that with only
 # the bundle on the library path `ldd` resolves nothing elsewhere; and the bundled tools run from it
-# (tte-fetch, tte-gen on the embedded model on the CPU, tte-score), with the bundle's share/.
+# (tte-fetch, tte-gen on the embedded model on the CPU, tte-score), with the bundle's share/; and
+# tools/gpu_check.sh's parts that need no GPU run with it on the CPU.
 source "$(dirname "$0")/common.bash"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 tests=()
@@ -75,5 +76,18 @@ fi
 if [ ${#tests[@]} -gt 0 ]; then
     run "cd '$B' && tests/test_engine --filter 'engine_reference/qwen2_f32' --jobs 1" >"$TMP/unit" 2>&1 ||
         fail "bundled test_engine: $(tail -5 "$TMP/unit")"
+fi
+# tools/gpu_check.sh and .py: they parse, and the script's parts that need no GPU and no PyTorch run
+# on the CPU with this bundle (a dry run), each with its one JSON line.
+bash -n "$ROOT/tools/gpu_check.sh" || fail "tools/gpu_check.sh does not parse"
+python3 -c 'import py_compile, sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2], doraise=True)' \
+    "$ROOT/tools/gpu_check.py" "$TMP/gpu_check.pyc" || fail "tools/gpu_check.py does not compile"
+if [ -x "$B/tests/gpu_check" ] && [ ${#tests[@]} -gt 0 ]; then
+    OUT=$TMP/check-out GPU_CHECK_DEVICE=cpu GPU_CHECK_MODEL=$ROOT/share/models/tte-tiny-arith GPU_CHECK_BUDGETS=3..5 \
+        GPU_CHECK_TRACE=256 GPU_CHECK_PARTS="setup golden sweep metric" bash "$ROOT/tools/gpu_check.sh" "$B" \
+        >"$TMP/check.out" 2>&1 || true
+    jq -e -s 'map(.part) == ["setup", "golden", "sweep", "metric", "summary"] and all(.[]; .ok)' "$TMP/check.out" \
+        >/dev/null || fail "tools/gpu_check.sh dry run on the CPU: $(cat "$TMP/check.out")"
+    cmp -s "$TMP/check.out" "$TMP/check-out/results.jsonl" || fail "gpu_check.sh: results.jsonl is not what it printed"
 fi
 echo "gpu-bundle: ok ($size MiB, $checked ELF files checked; $(cd "$B/lib" && echo *))"
