@@ -14,6 +14,7 @@
 #include "options.h"
 #include "outfile.h"
 #include "rng.h"
+#include "shard.h"
 #include "userfile.h"
 
 static const char HELP[] =
@@ -26,7 +27,7 @@ static const char HELP[] =
     "  --prompt-style STYLE    'study' (default: the original study's wording) or 'plain'\n"
     "  --limit N               at most N items (after the options below)\n"
     "  --range A..B            items A to B-1 (either end may be left out)\n"
-    "  --shard K/N             every N-th item starting at K (0 <= K < N), for clusters\n"
+    "  --shard K/N             the items whose id falls in shard K of N (0 <= K < N; tte(7))\n"
     "  --shuffle SEED          shuffle the items first, reproducibly\n"
     "  --skip-bad              skip bad records (counted on stderr) instead of stopping\n"
     "The synthetic 'arith' set (sums of K numbers, for the embedded tiny model; only arith takes these):\n"
@@ -57,14 +58,6 @@ static void shuffle(json_t *items, uint64_t seed) {
         json_array_set_new(items, i - 1, b);
         json_array_set_new(items, j, a);
     }
-}
-
-static void parse_shard(const char *s, long *k, long *n) {
-    char *slash = strchr(s, '/');
-    if (!slash) tte_cli_usage("--shard: '%s' is not K/N", s);
-    *slash = 0;
-    *n = (long)tte_cli_int("--shard", slash + 1, 1, LONG_MAX);
-    *k = (long)tte_cli_int("--shard", s, 0, *n - 1);
 }
 
 /* "--NAME" of the option with code C in OPTIONS (a string that lives as long as the program). */
@@ -123,7 +116,8 @@ int main(int argc, char **argv) {
     tte_common com = tte_common_defaults();
     prompt_style style = PROMPT_STUDY;
     long long from = 0, to = LLONG_MAX;
-    long limit = -1, shard_k = 0, shard_n = 1;
+    long limit = -1;
+    tte_shard shard = {0, 1};
     int skip_bad = 0, shuffled = 0;
     uint64_t seed = 0;
     arith_options aopt = {.seed = 0, .count = 200, .min_terms = 2, .max_terms = 12, .max_value = 9};
@@ -159,7 +153,7 @@ int main(int argc, char **argv) {
             tte_cli_range("--range", optarg, 0, LLONG_MAX, &from, &to);
             break;
         case OPT_SHARD:
-            parse_shard(optarg, &shard_k, &shard_n);
+            shard = tte_cli_shard("--shard", optarg);
             break;
         case OPT_SHUFFLE:
             seed = (uint64_t)tte_cli_int("--shuffle", optarg, 0, LLONG_MAX), shuffled = 1;
@@ -262,8 +256,11 @@ int main(int argc, char **argv) {
     long written = 0;
     int wrc = 0;
     for (long long i = from; i < n && i < to && (limit < 0 || written < limit) && wrc == 0; i++) {
-        if ((i - from) % shard_n != shard_k) continue;
-        wrc = tte_jsonl_write(out.f, json_array_get(items, (size_t)i));
+        /* By the id's hash, as tte-gen's and tte-score's --shard: adding items moves none. */
+        json_t *item = json_array_get(items, (size_t)i), *id = json_object_get(item, "id");
+        if (shard.n > 1 && tte_shard_of(json_string_value(id), json_string_length(id), shard.n) != shard.k)
+            continue;
+        wrc = tte_jsonl_write(out.f, item);
         written++;
     }
     json_decref(items);
