@@ -86,7 +86,7 @@ export PATH="$TTE_BUNDLE/bin:$PATH"
 export LD_LIBRARY_PATH="$TTE_BUNDLE/lib"
 export TTE_SHARE="$TTE_BUNDLE/share"
 # The tools find the plug-in beside them; the programs in tests/ need to be told.
-[ -f "$TTE_BUNDLE/bin/libtte-cuda.so" ] && export TTE_CUDA_LIB="$TTE_BUNDLE/bin/libtte-cuda.so"
+if [ -f "$TTE_BUNDLE/bin/libtte-cuda.so" ]; then export TTE_CUDA_LIB="$TTE_BUNDLE/bin/libtte-cuda.so"; fi
 EOF
 (cd "$out.tmp" && find . -type f -printf '%s\t%P\n' | sort -k2 >../MANIFEST.tmp) && mv "$out.tmp/../MANIFEST.tmp" "$out.tmp/MANIFEST"
 rm -rf "$out"
