@@ -113,7 +113,7 @@ unit: tokenizer-fixtures $(TEST_BIN) $(CUDA_LIB)
 san-test:
 	$(MAKE) SAN=1 unit cli-test
 
-cli-test: all
+cli-test: all $(BUILD)/gpu_check
 	@set -e; for t in tests/cli/*.sh; do echo "== $$t"; BIN=$(CURDIR)/$(BINDIR) TTE_SHARE=$(CURDIR)/share bash $$t; done
 
 test: all unit san-test cli-test
