@@ -47,9 +47,11 @@ static char *fill(const char *tpl, size_t tpl_len, const char *problem, const ch
 static void encode_append(const tte_prm *p, const char *text, tte_tokens *out) {
     int n;
     int32_t *ids = tte_session_encode(p->ses, text, strlen(text), &n);
-    TTE_GROW(out->ids, out->cap, out->n + (size_t)n);
-    memcpy(out->ids + out->n, ids, (size_t)n * sizeof *ids);
-    out->n += (size_t)n;
+    if (n > 0) {
+        TTE_GROW(out->ids, out->cap, out->n + (size_t)n);
+        memcpy(out->ids + out->n, ids, (size_t)n * sizeof *ids);
+        out->n += (size_t)n;
+    }
     free(ids);
 }
 
@@ -104,9 +106,11 @@ int tte_prm_step(const tte_prm *p, const char *problem, int k, const char *step,
         char *pre = fill(joined, (size_t)(at_step - joined), problem, NULL, 0);
         char *post = fill(at_step + 6, strlen(at_step + 6), problem, NULL, 0);
         encode_append(p, pre, out);
-        TTE_GROW(out->ids, out->cap, out->n + n_ids);
-        memcpy(out->ids + out->n, step_ids, n_ids * sizeof *step_ids);
-        out->n += n_ids;
+        if (n_ids) {
+            TTE_GROW(out->ids, out->cap, out->n + n_ids);
+            memcpy(out->ids + out->n, step_ids, n_ids * sizeof *step_ids);
+            out->n += n_ids;
+        }
         encode_append(p, post, out);
         free(pre), free(post);
     } else {

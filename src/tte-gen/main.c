@@ -3,6 +3,7 @@
  * a client of the library's scheduler (engine/sched.h):
  *   sweep     (the default) budget forcing over items: forcing.c drives sweep.c
  *   --max-tokens N   plain continuation of {"prompt"} / {"prompt_ids"} records: complete.c (jobs.h)
+ *   --search beam|dvts --prm DIR   search guided by a process reward model: search.c
  *   --encode  {"text": …} records get "ids": […], the token ids of text (after the chat template
  *             with --chat)
  *   --decode  {"ids": […]} records get "text": …, the decoded text (invalid UTF-8, from a token
@@ -23,12 +24,14 @@
 #include "options.h"
 #include "outfile.h"
 #include "records.h"
+#include "search.h"
 #include "session.h"
 #include "utf8.h"
 
 static const char HELP[] =
     "Usage: tte-gen --model DIR --budgets A..B [OPTION]... [FILE]...\n"
     "  or:  tte-gen --model DIR --max-tokens N [OPTION]... [FILE]...\n"
+    "  or:  tte-gen --model DIR --search beam|dvts --prm DIR [OPTION]... [FILE]...\n"
     "  or:  tte-gen --model DIR --encode|--decode [OPTION]... [FILE]...\n"
     "Read JSON-lines records from FILEs (or standard input, also '-') and write records to standard\n"
     "output.\n"
@@ -53,6 +56,16 @@ static const char HELP[] =
     "  --chunk-frac F       with --compat study: chunks of budget x F tokens (default 0.25)\n"
     "  --template FILE      the chat template text, with {{prompt}} (default: the model's)\n"
     "\n"
+    "Search guided by a process reward model (search-and-learn's; item records in, -n records\n"
+    "per item out):\n"
+    "  --search beam|dvts   beam search, or diverse verifier tree search\n"
+    "  --prm DIR            the process reward model that scores each step\n"
+    "  -n N                 solutions per item (default 4); --beam-width M (default 4) divides it\n"
+    "  --max-steps K        iterations, one step each (default 40)\n"
+    "  --step-tokens T      most tokens of one step (default 2048)\n"
+    "  --step-delim S       what ends a step (default: the PRM's, else \"\\n\\n\")\n"
+    "  --prm-agg A          a solution's score from its steps': last, min or prod (default last)\n"
+    "\n"
     "Other modes:\n"
     "  --max-tokens N       continue each {\"prompt\"} or {\"prompt_ids\"} record by at most N tokens:\n"
     "                       adds \"ids\" and \"text\" (sampling options and --seed apply)\n"
@@ -65,7 +78,7 @@ static const char HELP[] =
 static const char HELP_TAIL[] =
     "Exit status: 0 success, 1 bad input or failure, 2 usage error. See tte-gen(1).\n";
 
-enum mode { MODE_SWEEP, MODE_COMPLETE, MODE_ENCODE, MODE_DECODE };
+enum mode { MODE_SWEEP, MODE_COMPLETE, MODE_ENCODE, MODE_DECODE, MODE_SEARCH };
 
 struct options {
     enum mode mode;
@@ -77,6 +90,8 @@ struct options {
     const char *budgets;       /* --budgets */
     forcing_options forcing;
     complete_options complete;
+    search_options search;
+    const char *prm; /* --prm DIR */
     tte_common common; /* --threads, --device, --batch, -o, ... */
     char **inputs;     /* FILE arguments */
     int ninputs;
@@ -110,7 +125,14 @@ static struct options parse_options(int argc, char **argv) {
         OPT_MAX_CONTINUES,
         OPT_INDEPENDENT,
         OPT_COMPAT,
-        OPT_CHUNK_FRAC
+        OPT_CHUNK_FRAC,
+        OPT_SEARCH,
+        OPT_PRM,
+        OPT_BEAM_WIDTH,
+        OPT_MAX_STEPS,
+        OPT_STEP_TOKENS,
+        OPT_STEP_DELIM,
+        OPT_PRM_AGG
     };
     static const struct option longopts[] = {
         {"encode", no_argument, NULL, OPT_ENCODE},
@@ -133,11 +155,19 @@ static struct options parse_options(int argc, char **argv) {
         {"allow-early-stop", no_argument, NULL, OPT_ALLOW_EARLY_STOP},
         {"max-continues", required_argument, NULL, OPT_MAX_CONTINUES},
         {"independent", no_argument, NULL, OPT_INDEPENDENT},
+        {"search", required_argument, NULL, OPT_SEARCH},
+        {"prm", required_argument, NULL, OPT_PRM},
+        {"beam-width", required_argument, NULL, OPT_BEAM_WIDTH},
+        {"max-steps", required_argument, NULL, OPT_MAX_STEPS},
+        {"step-tokens", required_argument, NULL, OPT_STEP_TOKENS},
+        {"step-delim", required_argument, NULL, OPT_STEP_DELIM},
+        {"prm-agg", required_argument, NULL, OPT_PRM_AGG},
         {"compat", required_argument, NULL, OPT_COMPAT},
         {"chunk-frac", required_argument, NULL, OPT_CHUNK_FRAC},
         {NULL, 0, NULL, 0},
     };
-    struct options o = {.mode = MODE_SWEEP};
+    struct options o = {.mode = MODE_SWEEP, .search = {.beam_width = 4, .max_steps = 40, .step_tokens = 2048}};
+    int samples_given = 0;
     forcing_options *f = &o.forcing;
     *f = (forcing_options){.samples = 1,
                            .sampling = {.temperature = -1, .top_p = -1, .top_k = -1},
@@ -184,6 +214,7 @@ static struct options parse_options(int argc, char **argv) {
             break;
         case 'n':
             f->samples = (int)tte_cli_int("-n", optarg, 1, 1 << 20);
+            samples_given = 1;
             break;
         case OPT_SEED:
             f->seed = (uint64_t)tte_cli_int("--seed", optarg, 0, INT64_MAX);
@@ -227,6 +258,35 @@ static struct options parse_options(int argc, char **argv) {
                 tte_cli_usage("--compat: the only value is 'study', not '%s'", optarg);
             f->compat_study = f->independent = 1;
             break;
+        case OPT_SEARCH:
+            set_mode(&o, MODE_SEARCH, "--search");
+            if (strcmp(optarg, "beam") == 0)
+                o.search.kind = SEARCH_BEAM;
+            else if (strcmp(optarg, "dvts") == 0)
+                o.search.kind = SEARCH_DVTS;
+            else
+                tte_cli_usage("--search: '%s' is not beam or dvts", optarg);
+            break;
+        case OPT_PRM:
+            o.prm = optarg;
+            break;
+        case OPT_BEAM_WIDTH:
+            o.search.beam_width = (int)tte_cli_int("--beam-width", optarg, 1, 1 << 16);
+            break;
+        case OPT_MAX_STEPS:
+            o.search.max_steps = (int)tte_cli_int("--max-steps", optarg, 1, 1 << 20);
+            break;
+        case OPT_STEP_TOKENS:
+            o.search.step_tokens = (int)tte_cli_int("--step-tokens", optarg, 1, 1 << 24);
+            break;
+        case OPT_STEP_DELIM:
+            if (!*optarg) tte_cli_usage("--step-delim: must not be empty");
+            o.search.step_delim = optarg;
+            break;
+        case OPT_PRM_AGG:
+            if (tte_prm_agg_parse(optarg, &o.search.agg) != 0)
+                tte_cli_usage("--prm-agg: '%s' is not last, min or prod", optarg);
+            break;
         case OPT_CHUNK_FRAC:
             f->chunk_frac = tte_cli_double("--chunk-frac", optarg, 1e-3, 1);
             break;
@@ -248,6 +308,16 @@ static struct options parse_options(int argc, char **argv) {
         if (f->n_budgets < 0) tte_cli_usage("--budgets: %s", err);
     } else if (o.budgets) {
         tte_cli_usage("--budgets goes with a sweep, not with another mode");
+    }
+    if ((o.prm || o.search.step_delim || o.search.agg) && o.mode != MODE_SEARCH)
+        tte_cli_usage("--prm, --step-delim and --prm-agg go with --search");
+    if (o.mode == MODE_SEARCH) {
+        search_options *s = &o.search;
+        if (!o.prm) tte_cli_usage("--search needs --prm DIR, the reward model that scores the steps");
+        s->n = samples_given ? f->samples : 4;
+        if (s->n % s->beam_width != 0)
+            tte_cli_usage("-n %d is not a multiple of --beam-width %d", s->n, s->beam_width);
+        s->sampling = f->sampling, s->seed = f->seed, s->kv_mem = o.common.kv_mem, s->batch = o.common.batch;
     }
     o.complete.seed = f->seed;
     o.complete.batch = o.common.batch;
@@ -348,7 +418,7 @@ int main(int argc, char **argv) {
     tte_session_opts so = {.model = o.model,
                            .template_path = o.template_path,
                            .tokenizer_only = tokenizer_only,
-                           .chat = o.chat || o.mode == MODE_SWEEP,
+                           .chat = o.chat || o.mode == MODE_SWEEP || o.mode == MODE_SEARCH,
                            .threads = o.common.threads,
                            .device = o.common.device,
                            .use_cache = o.common.use_cache && o.mode == MODE_SWEEP};
@@ -366,6 +436,13 @@ int main(int argc, char **argv) {
         if (o.mode == MODE_COMPLETE) {
             o.complete.sampling = o.forcing.sampling;
             rc = complete_run(ses, &o.complete, in, out.f);
+        } else if (o.mode == MODE_SEARCH) {
+            tte_session_opts ro = so;
+            ro.model = o.prm, ro.chat = 0, ro.use_cache = 0;
+            tte_session *rm = tte_session_open(&ro, err, sizeof err);
+            if (!rm) tte_die("%s", err);
+            rc = search_run(ses, rm, &o.search, in, out.f);
+            tte_session_close(rm);
         } else {
             rc = forcing_run(ses, &o.forcing, in, out.f);
         }

@@ -1,0 +1,49 @@
+# tte-gen --search beam|dvts --prm: against tools/search_reference.py, an independent Python
+# re-implementation of search-and-learn's beam_search.py and diverse_verifier_tree_search.py loops
+# (float64 models, the PRM input re-tokenised from text as search-and-learn does), on the embedded
+# model as policy and, with a tte_prm.json, as a Math-Shepherd-style PRM, with greedy steps: the
+# same solutions, steps and step scores, in the same order (tests/golden/search/, regenerate with
+#   /usr/bin/python3 tools/search_reference.py bin share/models/tte-tiny-arith PRM \
+#       tests/golden/search/items.jsonl beam|dvts 8 4 40 last).
+# Then the contracts: records into tte-score and tte-fit; sampling is reproducible and --batch
+# changes nothing; bad input.
+source "$(dirname "$0")/common.bash"
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+MODEL=$ROOT/share/models/tte-tiny-arith
+GOLD=$ROOT/tests/golden/search
+PRM=$TMP/prm
+mkdir -p "$PRM"
+for f in config.json model.safetensors tokenizer.json tokenizer_config.json; do ln -s "$MODEL/$f" "$PRM/$f"; done
+cp "$GOLD/tte_prm.json" "$PRM/"
+
+for kind in beam dvts; do
+    tte-gen --model "$MODEL" --search $kind --prm "$PRM" -n 8 --beam-width 4 --max-steps 40 --greedy \
+        "$GOLD/items.jsonl" >"$TMP/$kind" || fail "$kind: tte-gen failed"
+    jq -s -e --slurpfile r "$GOLD/$kind-n8-m4.jsonl" 'length == ($r | length) and ([., $r] | transpose |
+        all(.[]; .[0].id == .[1].id and .[0].sample == .[1].sample and .[0].text == .[1].text and
+            .[0].steps == .[1].steps and (.[0].step_scores | length) == (.[1].step_scores | length) and
+            ([.[0].step_scores, .[1].step_scores] | transpose | all(.[]; (.[0] - .[1] | fabs) < 1e-4)) and
+            (.[0].prm_score - .[1].prm_score | fabs) < 1e-4))' "$TMP/$kind" >/dev/null ||
+        fail "$kind differs from the reference: $(jq -c '{id, sample, steps: (.steps | length), prm_score}' "$TMP/$kind" | head -3)"
+    jq -s -e --arg k $kind 'all(.[]; .search == $k and .n == 8 and .beam_width == 4 and .prm == "prm" and
+        (.steps | add) == .text and .completion_tokens > 0 and .search_tokens >= .completion_tokens)' \
+        "$TMP/$kind" >/dev/null || fail "$kind: record fields"
+done
+
+# Sampling: the same seed gives the same records, whatever --batch; the records grade and fit.
+tte-gen --model "$MODEL" --search beam --prm "$PRM" -n 4 --beam-width 2 --max-steps 8 --seed 5 \
+    "$GOLD/items.jsonl" >"$TMP/s1"
+tte-gen --model "$MODEL" --search beam --prm "$PRM" -n 4 --beam-width 2 --max-steps 8 --seed 5 --batch 1 \
+    "$GOLD/items.jsonl" | cmp -s - "$TMP/s1" || fail "--batch 1 changes the search"
+tte-score --grade-only "$TMP/s1" | jq -s -e 'length == 8 and all(.[]; (.correct | type) == "number")' >/dev/null ||
+    fail "tte-score does not grade search records"
+
+# Bad input: one line, exit 1 or 2.
+expect_fail 2 '--search needs --prm DIR' tte-gen --model "$MODEL" --search beam "$GOLD/items.jsonl"
+expect_fail 2 "'wide' is not beam or dvts" tte-gen --model "$MODEL" --search wide --prm "$PRM" "$GOLD/items.jsonl"
+expect_fail 2 '-n 6 is not a multiple of --beam-width 4' tte-gen --model "$MODEL" --search dvts --prm "$PRM" -n 6 \
+    "$GOLD/items.jsonl"
+expect_fail 2 '--prm, --step-delim and --prm-agg go with --search' tte-gen --model "$MODEL" --prm "$PRM" --budgets 4
+echo '{"id": "x"}' >"$TMP/noprompt"
+expect_fail 1 'noprompt:1: field "prompt"' tte-gen --model "$MODEL" --search beam --prm "$PRM" "$TMP/noprompt"
+echo "tte-gen search: ok"
