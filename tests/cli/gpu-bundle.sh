@@ -63,7 +63,25 @@ if [ -e "$B/bin/libtte-cuda.so" ] && [ ! -e /dev/nvidiactl ]; then
     run "tte-gen --model \"\$TTE_SHARE/models/tte-tiny-arith\" --max-tokens 2 --device cuda <'$TMP/items'" \
         >/dev/null 2>"$TMP/cuda.err" || status=$?
     [ "$status" != 0 ] && [ "$status" -lt 128 ] || fail "tte-gen --device cuda without a GPU: exit $status"
-    grep -q "GPU\|CUDA" "$TMP/cuda.err" || fail "tte-gen --device cuda without a GPU: $(cat "$TMP/cuda.err")"
+    # This message comes from the plug-in's cuda_create: it was found, loaded (every symbol resolved) and ran.
+    grep -q "no CUDA GPU found" "$TMP/cuda.err" || fail "tte-gen --device cuda without a GPU: $(cat "$TMP/cuda.err")"
+    if [ -x "$B/tests/gpu_check" ]; then
+        run "gpu_check_bin=\$TTE_BUNDLE/tests/gpu_check; \$gpu_check_bin decode \$TTE_SHARE/models/tte-tiny-arith cuda 1 2" \
+            >/dev/null 2>"$TMP/cuda.err" || true
+        grep -q "no CUDA GPU found" "$TMP/cuda.err" || fail "bundled gpu_check on cuda (TTE_CUDA_LIB): $(cat "$TMP/cuda.err")"
+    fi
+fi
+# The plug-in calls back into libtte (tte_model_config, ...): every program that may load it exports
+# all of them (-rdynamic, and the archive members linked in).
+if [ -e "$B/bin/libtte-cuda.so" ]; then
+    nm -D --undefined-only "$B/bin/libtte-cuda.so" | awk '$2 ~ /^tte_/ {print $2}' | sort -u >"$TMP/needs"
+    [ -s "$TMP/needs" ] || fail "the plug-in uses no tte_ symbol?"
+    for f in "$B"/bin/tte-gen "$B"/bin/tte-score "$B"/tests/*; do
+        [ -f "$f" ] || continue
+        nm -D --defined-only "$f" | awk '{print $3}' | sort -u >"$TMP/has"
+        missing=$(comm -23 "$TMP/needs" "$TMP/has" | tr '\n' ' ')
+        [ -z "$missing" ] || fail "$f does not export what the CUDA plug-in calls: $missing"
+    done
 fi
 # tools/gpu_check.c's decode and metric modes, on the CPU here.
 if [ -x "$B/tests/gpu_check" ]; then
