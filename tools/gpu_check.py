@@ -139,6 +139,9 @@ def cmd_compare(args):
     prompts = [torch.randint(0, top, (n,), generator=gen).tolist() for n in lengths]
     splits = [(ids[: len(ids) // 2], ids[len(ids) // 2:]) for ids in prompts]
     ref32 = load(out, torch.float32, device)
+    # transformers 5 keeps rope_theta in rope_parameters; either way it must be the config's 10000.
+    rope = getattr(ref32.config, "rope_parameters", None) or {}
+    hf_theta = rope.get("rope_theta", getattr(ref32.config, "rope_theta", None)) if isinstance(rope, dict) else None
     ref = [], []
     with torch.no_grad():
         for prompt, cont in splits:
@@ -199,6 +202,7 @@ def cmd_compare(args):
     print(json.dumps({"part": "transformers", "ok": ok, "gpu": gpu, "tolerance": TOLERANCE,
                       "max_abs_logprob_diff_f32": worst32, "max_abs_logprob_diff_bf16": worst16,
                       "greedy_identical": sum(e["greedy_same"] for e in per_prompt), "prompts": per_prompt,
+                      "transformers_rope_theta": hf_theta,
                       "tte_score_s": round(score_s, 2), "tte_gen_s": round(gen_s, 2)}))
     return 0 if ok else 1
 
