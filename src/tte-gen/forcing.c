@@ -13,6 +13,7 @@
 
 #include "cache.h"
 #include "cli.h"
+#include "compute.h"
 #include "engine/engine.h"
 #include "records.h"
 #include "sweep.h"
@@ -46,6 +47,7 @@ typedef struct {
     int n_todo;       /* units to compute */
     int units_computed;
     int failed;
+    tte_cost_model cost; /* compute.h */
 } run;
 
 /* The ids of TEXT (malloc'd), *N set. */
@@ -146,6 +148,15 @@ static void write_unit_records(run *r, int item, const sweep_unit *u, int sample
         json_object_set_new(rec, "final", json_string(final));
         json_object_set_new(rec, "final_tokens", json_integer(s->n_answer));
         json_object_set_new(rec, "prompt_tokens", json_integer(r->n_prompt[item]));
+        /* The cost of this answer as one run would spend it: the prompt, the thinking, the end of
+         * thinking and the answer, the item's samples decoding together (compute.h). */
+        tte_cost cost = {0};
+        long p = r->n_prompt[item], t = s->thinking_tokens, e = r->rules.n_end;
+        tte_cost_step(&cost, &r->cost, 0, p, 0, o->samples);
+        tte_cost_decode(&cost, &r->cost, p, t, o->samples);
+        tte_cost_step(&cost, &r->cost, p + t, e, 0, o->samples);
+        tte_cost_decode(&cost, &r->cost, p + t + e, s->n_answer, o->samples);
+        tte_cost_set(rec, "", &cost);
         json_object_set_new(rec, "end_thinking", json_string(o->end_thinking));
         json_object_set_new(rec, "thinking_ids", tte_json_ids(u->thinking, s->thinking_tokens));
         json_object_set_new(rec, "final_ids", tte_json_ids(s->answer, s->n_answer));
@@ -331,6 +342,7 @@ int forcing_run(tte_session *ses, const forcing_options *opt, tte_jsonl *in, FIL
     run r = {.opt = opt, .ses = ses, .out = out, .cfg = ses->cfg, .items = json_array()};
     char err[1024];
     int rc = -1;
+    tte_cost_model_of(&r.cost, ses->model);
     if (make_rules(&r) != 0 || read_items(&r, in) != 0) goto out;
     make_units(&r);
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "compute.h"
 #include "engine/sampler.h"
 #include "records.h"
 #include "xalloc.h"
@@ -52,7 +53,8 @@ typedef struct {
     int n_prompt;
     uint64_t item_seed;
     int last_round; /* steps run to the end of sequence */
-    long search_tokens;
+    tte_cost_model cost_pol, cost_rm;
+    tte_cost spent, spent_rm; /* the item's, every branch included (compute.h) */
 } searcher;
 
 static void map_lane(int **map, int *cap, int lane, int sol) {
@@ -140,7 +142,7 @@ static void take_token(searcher *s, solution *x, int32_t tok) {
     }
     TTE_GROW(x->ids.ids, x->ids.cap, x->ids.n + 1);
     x->ids.ids[x->ids.n++] = tok;
-    s->search_tokens++;
+    tte_cost_decode(&s->spent, &s->cost_pol, s->n_prompt + (long)x->ids.n - 1, 1, s->o->n);
     int step_len = (int)x->ids.n - x->step_start;
     if (!s->last_round && step_has_delim(s, x))
         x->stop = STOP_DELIM;
@@ -235,6 +237,8 @@ static int score(searcher *s, const int *list, int n, char *err, size_t errlen) 
         x->step_end[x->n_steps] = (int)x->ids.n;
         x->prm_read = (long)read;
         x->pending = NAN;
+        tte_cost_step(&s->spent_rm, &s->cost_rm, tte_sched_lane_len(s->rm->sched, x->prm_lane), (long)feed.n, 0,
+                      s->o->n);
         tte_sched_feed(s->rm->sched, x->prm_lane, feed.ids, (int)feed.n, TTE_LOGITS_ALL);
         tte_tokens_free(&feed);
     }
@@ -262,8 +266,10 @@ static int start_root(searcher *s, char *err, size_t errlen) {
     map_lane(&s->by_lane, &s->cap_by_lane, x->lane, r);
     map_lane(&s->by_prm_lane, &s->cap_by_prm_lane, x->prm_lane, r);
     tte_sched_feed(s->pol->sched, x->lane, s->prompt, s->n_prompt, TTE_LOGITS_LAST);
+    tte_cost_step(&s->spent, &s->cost_pol, 0, s->n_prompt, 0, 1);
     tte_tokens prefix = {0};
     tte_prm_prefix(s->prm, s->problem, &prefix);
+    tte_cost_step(&s->spent_rm, &s->cost_rm, 0, (long)prefix.n, 0, 1);
     if (prefix.n) tte_sched_feed(s->rm->sched, x->prm_lane, prefix.ids, (int)prefix.n, TTE_LOGITS_LAST);
     tte_tokens_free(&prefix);
     if (tte_sched_run_fed(s->pol->sched, on_policy_logits, s, err, errlen) != 0 ||
@@ -399,7 +405,8 @@ static json_t *candidate_record(const searcher *s, json_t *item, int sample, con
     json_object_set_new(rec, "prm_score", json_real(solution_score(s, x)));
     json_object_set_new(rec, "prm", json_string(s->rm->model_name));
     json_object_set_new(rec, "completion_tokens", json_integer((json_int_t)x->ids.n));
-    json_object_set_new(rec, "search_tokens", json_integer(s->search_tokens));
+    tte_cost_set(rec, "", &s->spent);
+    tte_cost_set(rec, "prm_", &s->spent_rm);
     free(text);
     return rec;
 }
@@ -423,7 +430,7 @@ static int search_item(searcher *s, tte_jsonl *in, json_t *item, FILE *out, char
     s->problem = problem ? problem : prompt;
     s->prompt = tte_session_prompt(s->pol, prompt, &s->n_prompt);
     s->item_seed = s->o->seed ^ (uint64_t)tte_jsonl_line(in) * 0x9e3779b97f4a7c15ull;
-    s->search_tokens = 0;
+    s->spent = s->spent_rm = (tte_cost){0};
     s->last_round = 0;
     int *chosen = tte_xmalloc((size_t)s->o->n * sizeof *chosen);
     int root = start_root(s, err, errlen);
@@ -455,6 +462,8 @@ int search_run(tte_session *pol, tte_session *rm, const search_options *o, tte_j
     if (tte_session_start(pol, kv, o->batch, err, sizeof err) != 0 ||
         tte_session_start(rm, kv_rm, o->batch, err, sizeof err) != 0)
         rc = -1, tte_warn("%s", err);
+    tte_cost_model_of(&s.cost_pol, pol->model);
+    tte_cost_model_of(&s.cost_rm, rm->model);
     s.width = pol->engine ? tte_sched_width(pol->sched) : 0;
     s.width_prm = rm->engine ? tte_sched_width(rm->sched) : 0;
     json_t *item;

@@ -26,8 +26,9 @@
  * Records: one per final candidate, the item's fields plus "search", "n", "beam_width", "sample",
  * "text" (the whole solution), "steps" (its steps' texts, delimiters included), "step_scores",
  * "prm_score", "prm", "model", "model_hash", "completion_tokens" (the policy tokens generated for
- * this candidate's own path) and "search_tokens" (every token the policy generated for the item,
- * pruned branches included: the search's cost). */
+ * this candidate's own path), and the item's whole cost, pruned branches included (compute.h):
+ * "tokens_generated", "tokens_fed", "flops", "bytes" and "prm_tokens_fed", "prm_flops",
+ * "prm_bytes", the N solutions running together. */
 #ifndef TTE_GEN_SEARCH_H
 #define TTE_GEN_SEARCH_H
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "compute.h"
 #include "engine/jobs.h"
 #include "grade_record.h"
 #include "prm_format.h"
@@ -16,12 +17,14 @@ typedef struct {
     size_t *reads; /* the feed's positions whose output rows score the steps */
     int n_steps;
     double *scores;
+    long fed; /* tokens of the PRM's input */
 } request;
 
 typedef struct {
     tte_session *ses;
     const prm_options *opt;
     tte_prm *prm;
+    tte_cost_model cost;
     request *reqs;
     size_t n_reqs, cap_reqs;
 } scorer;
@@ -97,6 +100,7 @@ static int prepare(void *ctx, tte_jsonl *in, json_t *rec, int job, tte_tokens *f
         return tte_jsonl_fail(in, "field \"thinking\": %d PRM tokens, the PRM has %d positions", n,
                               s->ses->cfg->max_position_embeddings);
     r->scores = tte_xmalloc((size_t)r->n_steps * sizeof *r->scores);
+    r->fed = n;
     *flags = TTE_LOGITS_ALL;
     *pages = tte_sched_pages_for(n) + 1;
     return 0;
@@ -124,6 +128,10 @@ static void finish(void *ctx, int job, json_t *rec) {
     json_object_set_new(rec, "prm_score",
                         json_real(tte_prm_aggregate((tte_prm_agg)s->opt->agg, r->scores, r->n_steps)));
     json_object_set_new(rec, "prm", json_string(s->ses->model_name));
+    /* Scoring a trace is one pass over it (compute.h). */
+    tte_cost spent = {0};
+    tte_cost_step(&spent, &s->cost, 0, r->fed, 0, 1);
+    tte_cost_set(rec, "prm_", &spent);
     free(r->reads), free(r->scores);
     r->reads = NULL, r->scores = NULL;
 }
@@ -135,6 +143,7 @@ int prm_run(tte_session *ses, const prm_options *o, tte_jsonl *in, FILE *out) {
     if (!(s.prm = tte_prm_open(ses, o->step_delim, err, sizeof err))) {
         rc = -1, tte_warn("%s", err);
     } else {
+        tte_cost_model_of(&s.cost, ses->model);
         size_t kv = o->kv_mem ? o->kv_mem : tte_session_kv_default(ses, TTE_SESSION_RECORD_TOKENS, o->batch);
         if (tte_session_start(ses, kv, o->batch, err, sizeof err) != 0)
             rc = -1, tte_warn("%s", err);

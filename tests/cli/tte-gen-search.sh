@@ -26,7 +26,8 @@ for kind in beam dvts; do
             (.[0].prm_score - .[1].prm_score | fabs) < 1e-4))' "$TMP/$kind" >/dev/null ||
         fail "$kind differs from the reference: $(jq -c '{id, sample, steps: (.steps | length), prm_score}' "$TMP/$kind" | head -3)"
     jq -s -e --arg k $kind 'all(.[]; .search == $k and .n == 8 and .beam_width == 4 and .prm == "prm" and
-        (.steps | add) == .text and .completion_tokens > 0 and .search_tokens >= .completion_tokens)' \
+        (.steps | add) == .text and .completion_tokens > 0 and .tokens_generated >= .completion_tokens and
+        .prm_tokens_fed > .tokens_generated and .flops > 0 and .prm_bytes > 0)' \
         "$TMP/$kind" >/dev/null || fail "$kind: record fields"
 done
 
