@@ -22,7 +22,6 @@
 
 #include "cli.h"
 #include "options.h"
-#include "xalloc.h"
 
 static const char HELP[] =
     "Usage: tte-cron --lock FILE [OPTION]... [--] COMMAND [ARG]...\n"
@@ -110,10 +109,10 @@ int main(int argc, char **argv) {
     if (optind >= argc) tte_cli_usage("give the COMMAND to run");
     if (!lock && !log) tte_cli_usage("give --lock FILE (or --log FILE, whose name + .lock is the lock)");
     if (timeout >= 0 && !wait) tte_cli_usage("--timeout goes with --wait");
-    char *lock_path = NULL;
+    char lock_path[4096];
     if (!lock) {
-        lock_path = tte_xmalloc(strlen(log) + 6);
-        sprintf(lock_path, "%s.lock", log);
+        if ((size_t)snprintf(lock_path, sizeof lock_path, "%s.lock", log) >= sizeof lock_path)
+            tte_cli_usage("--log: the name is too long for its lock's");
         lock = lock_path;
     }
     char **cmd = argv + optind;
@@ -201,6 +200,5 @@ int main(int argc, char **argv) {
         say(0, "end: signal %d after %.0f s", WTERMSIG(status), tte_now() - start);
     else
         say(rc != 0 && !log, "end: exit status %d after %.0f s", rc, tte_now() - start);
-    free(lock_path);
     return rc;
 }
