@@ -17,8 +17,16 @@ typedef struct {
 } sample;
 
 /* One item at one budget: the samples' metric values and, for pass@k, the samples themselves. */
+/* What a curve's x axis is (--x): the records' setting, budget or n, or their cost (compute.h):
+ * tokens generated, FLOPs or bytes, the PRM's added when the records have it. A cost axis keys the
+ * cells by budget, or by n for records without one (a search), and places each at the mean cost. */
+typedef enum { X_BUDGET, X_N, X_TOKENS, X_FLOPS, X_BYTES } x_axis;
+const char *x_axis_name(x_axis a);
+
 typedef struct {
-    long long budget;
+    long long budget; /* the cell's key: the budget, or n (x_axis) */
+    double cost_sum;  /* of the records' cost, on a cost axis */
+    int cost_n;
     double sum[TTE_METRIC_N];
     int count[TTE_METRIC_N];
     sample *samples;
@@ -46,6 +54,7 @@ typedef struct {
 typedef struct {
     char **by; /* the grouping fields */
     int nby;
+    x_axis x;
     group *groups; /* in order of first appearance */
     int ngroups, cap;
     tte_strmap group_index;
@@ -76,5 +85,7 @@ int fitdata_usable(const fitdata *d, const int *metric, char *err, size_t errlen
 
 /* The index of BUDGET in G's sorted budgets, or -1. */
 int group_budget_index(const group *g, long long budget);
+/* Where G's J-th budget sits on D's x axis: the budget (or n) itself, or its cells' mean cost. */
+double group_x(const fitdata *d, const group *g, int j);
 
 #endif

@@ -22,6 +22,9 @@ static const char help[] =
     "(or standard input; '-' is standard input). Writes JSON lines; see tte-fit(1).\n"
     "\n"
     "  --by FIELD,...          group records by these fields (default: model,dataset)\n"
+    "  --x AXIS                the curves' x: budget (default), n (a search's solutions), or the\n"
+    "                          records' cost: tokens, flops, bytes (tte-gen's cost fields, a PRM's\n"
+    "                          added): one compute axis for every strategy\n"
     "  --metric M,...          correct, p_gold_norm, p_gold, neg_entropy (default: all four)\n"
     "  --bootstrap N           percentile-bootstrap resamples over items per budget (default 1000;\n"
     "                          0: none)\n"
@@ -61,10 +64,11 @@ int main(int argc, char **argv) {
     fitdata d = {0};
     d.by = split_list("--by", "model,dataset", &d.nby);
 
-    enum { OPT_BY = 256, OPT_METRIC, OPT_BOOTSTRAP, OPT_SEED, OPT_LEVEL, OPT_LEGACY, OPT_TOP, OPT_PREDICT };
+    enum { OPT_BY = 256, OPT_METRIC, OPT_BOOTSTRAP, OPT_SEED, OPT_LEVEL, OPT_LEGACY, OPT_TOP, OPT_PREDICT, OPT_X };
     int predict = 0;
     static const struct option options[] = {
         {"by", required_argument, NULL, OPT_BY},
+        {"x", required_argument, NULL, OPT_X},
         {"metric", required_argument, NULL, OPT_METRIC},
         {"bootstrap", required_argument, NULL, OPT_BOOTSTRAP},
         {"seed", required_argument, NULL, OPT_SEED},
@@ -113,6 +117,14 @@ int main(int argc, char **argv) {
         case OPT_PREDICT:
             predict = 1;
             break;
+        case OPT_X: {
+            int found = -1;
+            for (int a = X_BUDGET; a <= X_BYTES; a++)
+                if (strcmp(optarg, x_axis_name((x_axis)a)) == 0) found = a;
+            if (found < 0) tte_cli_usage("--x: '%s' is not budget, n, tokens, flops or bytes", optarg);
+            d.x = (x_axis)found;
+            break;
+        }
         }
     }
 

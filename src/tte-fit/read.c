@@ -159,12 +159,41 @@ static int check_repeat(fitdata *d, tte_jsonl *r, int g, const char *id, long lo
     return 0;
 }
 
+const char *x_axis_name(x_axis a) {
+    static const char *const names[] = {"budget", "n", "tokens", "flops", "bytes"};
+    return names[a];
+}
+
+/* The record's cost on a cost axis into *COST: its policy's field and its PRM's, when present.
+ * 0, or -1 after tte_jsonl_fail. */
+static int read_cost(const fitdata *d, tte_jsonl *r, json_t *rec, double *cost) {
+    static const char *const fields[][2] = {
+        [X_TOKENS] = {"tokens_generated", NULL}, [X_FLOPS] = {"flops", "prm_flops"}, [X_BYTES] = {"bytes", "prm_bytes"}};
+    *cost = 0;
+    for (int k = 0; k < 2 && fields[d->x][k]; k++) {
+        json_t *v = json_object_get(rec, fields[d->x][k]);
+        if (!v && k == 1) continue;
+        if (!v)
+            return tte_jsonl_fail(r, "field \"%s\": missing (--x %s needs tte-gen's cost fields)", fields[d->x][k],
+                                  x_axis_name(d->x));
+        if (!json_is_number(v) || !isfinite(json_number_value(v)) || json_number_value(v) < 0)
+            return tte_jsonl_fail(r, "field \"%s\": must be a number, 0 or more", fields[d->x][k]);
+        *cost += json_number_value(v);
+    }
+    return 0;
+}
+
 int fitdata_add(fitdata *d, tte_jsonl *r, json_t *rec) {
     const char *id;
     long long budget;
     if (tte_jsonl_get_string(r, rec, TTE_FIELD_ID, &id) != 0) return -1;
-    if (tte_jsonl_get_int(r, rec, TTE_FIELD_BUDGET, &budget) != 0) return -1;
-    if (budget < 1) return tte_jsonl_fail(r, "field \"budget\": must be at least 1");
+    /* The cell's key: the setting the records were made at. */
+    const char *key = d->x == X_N || (d->x != X_BUDGET && !json_object_get(rec, TTE_FIELD_BUDGET)) ? "n"
+                                                                                                 : TTE_FIELD_BUDGET;
+    if (tte_jsonl_get_int(r, rec, key, &budget) != 0) return -1;
+    if (budget < 1) return tte_jsonl_fail(r, "field \"%s\": must be at least 1", key);
+    double cost = 0;
+    if (d->x >= X_TOKENS && read_cost(d, r, rec, &cost) != 0) return -1;
 
     double values[TTE_METRIC_N];
     int present[TTE_METRIC_N];
@@ -197,6 +226,7 @@ int fitdata_add(fitdata *d, tte_jsonl *r, json_t *rec) {
     }
     for (int m = 0; m < TTE_METRIC_N; m++)
         if (present[m]) c->sum[m] += values[m], c->count[m]++, d->present[m]++;
+    c->cost_sum += cost, c->cost_n++;
     sample *s = &c->samples[c->nsamples++];
     s->index = sample_field ? json_integer_value(sample_field) : d->arrivals;
     s->correct = present[TTE_METRIC_CORRECT] ? (int)values[TTE_METRIC_CORRECT] : -1;
@@ -214,6 +244,17 @@ static int cmp_budget(const void *a, const void *b) {
 static int cmp_sample(const void *a, const void *b) {
     long long x = ((const sample *)a)->index, y = ((const sample *)b)->index;
     return (x > y) - (x < y);
+}
+
+double group_x(const fitdata *d, const group *g, int j) {
+    if (d->x < X_TOKENS) return (double)g->budgets[j];
+    double sum = 0;
+    int n = 0;
+    for (int i = 0; i < g->nitems; i++)
+        for (int c = 0; c < g->items[i].ncells; c++)
+            if (g->items[i].cells[c].budget == g->budgets[j])
+                sum += g->items[i].cells[c].cost_sum, n += g->items[i].cells[c].cost_n;
+    return n ? sum / n : NAN;
 }
 
 int group_budget_index(const group *g, long long budget) {

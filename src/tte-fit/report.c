@@ -179,7 +179,8 @@ static json_t *item_summary(double *scores, int n, double skew_sum, double skew_
 }
 
 /* Curve and item records of metric M. Fills S's mean and item_score for M. */
-static int report_metric(FILE *out, const group *g, int m, const fit_options *o, group_summary *s) {
+static int report_metric(FILE *out, const fitdata *d, const group *g, int m, const fit_options *o,
+                         group_summary *s) {
     int nb = g->nbudgets, ni = g->nitems;
     double *v = tte_xmalloc(tte_xmul(tte_xmul((size_t)ni, (size_t)nb), sizeof(double)));
     double *lo = tte_xmalloc(tte_xmul((size_t)nb, sizeof(double)));
@@ -202,6 +203,7 @@ static int report_metric(FILE *out, const group *g, int m, const fit_options *o,
 
     json_t *rec = new_record(TTE_KIND_CURVE, g->key), *why = json_object();
     json_object_set_new(rec, TTE_FIELD_METRIC, json_string(tte_metric_name(m)));
+    json_object_set_new(rec, "x_axis", json_string(x_axis_name(d->x)));
     json_t *points = json_array();
     int k = 0;
     for (int j = 0; j < nb; j++) {
@@ -210,10 +212,11 @@ static int report_metric(FILE *out, const group *g, int m, const fit_options *o,
         for (int i = 0; i < ni; i++)
             if (!isnan(v[i * nb + j])) sum += v[i * nb + j], n++;
         if (n == 0) continue;
-        x[k] = ln2((double)g->budgets[j]);
+        x[k] = ln2(group_x(d, g, j));
         y[k] = s->mean[m][j] = sum / n;
         json_t *p = json_object(), *pwhy = json_object();
         json_object_set_new(p, "budget", json_integer(g->budgets[j]));
+        if (d->x >= X_TOKENS) json_object_set_new(p, "cost", json_real(group_x(d, g, j)));
         set_real(p, pwhy, "x", x[k], "not finite");
         set_real(p, pwhy, "mean", y[k], "not finite");
         if (o->bootstrap > 0) {
@@ -302,7 +305,7 @@ static int all_scored(const double *prm, int n) {
 }
 
 /* One passk record per budget of G at which some item has graded samples. */
-static int report_passk(FILE *out, const group *g) {
+static int report_passk(FILE *out, const fitdata *d, const group *g) {
     int maxs = 1;
     for (int i = 0; i < g->nitems; i++)
         for (int c = 0; c < g->items[i].ncells; c++)
@@ -348,6 +351,11 @@ static int report_passk(FILE *out, const group *g) {
         json_object_set_new(rec, "budget", json_integer(g->budgets[j]));
         json_object_set_new(rec, "items", json_integer(nitems));
         json_object_set_new(rec, "n", json_integer(nmin));
+        /* On a cost axis, what one sample costs: k samples cost k times it. */
+        if (d->x >= X_TOKENS) {
+            json_object_set_new(rec, "x_axis", json_string(x_axis_name(d->x)));
+            json_object_set_new(rec, "cost_per_sample", json_real(group_x(d, g, j)));
+        }
         json_t *jk = json_array(), *jp = json_array(), *jm = json_array(), *jb = json_array(),
                *jw = json_array();
         for (int t = 0; t < nk; t++) {
@@ -387,8 +395,8 @@ int report_group(FILE *out, const fitdata *d, int gi, const fit_options *o, grou
     const group *g = &d->groups[gi];
     memset(s, 0, sizeof *s);
     for (int m = 0; m < TTE_METRIC_N; m++)
-        if (o->metric[m] && report_metric(out, g, m, o, s) != 0) return -1;
-    return o->metric[TTE_METRIC_CORRECT] ? report_passk(out, g) : 0;
+        if (o->metric[m] && report_metric(out, d, g, m, o, s) != 0) return -1;
+    return o->metric[TTE_METRIC_CORRECT] ? report_passk(out, d, g) : 0;
 }
 
 void summary_free(group_summary *s) {

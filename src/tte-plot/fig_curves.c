@@ -36,6 +36,14 @@ static curve_list select_curves(const plot_data *d, const plot_options *o, const
     return l;
 }
 
+/* The x axis of curves on tte-fit's AXIS: budgets (or n) as tics, or a cost's decades. */
+static void x_axis(FILE *f, const double *at, int n, const char *axis) {
+    if (plot_x_is_cost(axis))
+        script_cost_axis(f, at, n, plot_x_label(axis));
+    else
+        script_budget_axis(f, at, n, plot_x_label(axis));
+}
+
 /* The budgets any of the N curves has, ascending; the caller frees. */
 static double *curve_budgets(plot_curve *const *v, int n, int *nout) {
     int total = 0;
@@ -156,7 +164,7 @@ static void curves_overlay(FILE *f, const curve_list *l, const char *metric, con
         script_panel(f, datasets[g]);
         int nb;
         double *budgets = curve_budgets(in.v, in.n, &nb);
-        script_budget_axis(f, budgets, nb, "thinking tokens");
+        x_axis(f, budgets, nb, in.v[0]->x_axis);
         free(budgets);
         metric_axis(f, metric);
         curve_annotations(f, in.v, in.n, metric, in.n + 1);
@@ -204,7 +212,7 @@ void figure_curves(FILE *f, const plot_data *d, const plot_options *o) {
         free(title);
         int nb;
         double *budgets = curve_budgets(&l.v[i], 1, &nb);
-        script_budget_axis(f, budgets, nb, "thinking tokens");
+        x_axis(f, budgets, nb, l.v[i]->x_axis);
         free(budgets);
         metric_axis(f, metric);
         curve_annotations(f, &l.v[i], 1, metric, single_entries(l.v[i]));
@@ -257,7 +265,7 @@ void figure_discrete_vs_continuous(FILE *f, const plot_data *d, const plot_optio
             free(title);
             int nb;
             double *budgets = curve_budgets((plot_curve *const *)&rows_of[m].v[r], 1, &nb);
-            script_budget_axis(f, budgets, nb, "thinking tokens");
+            x_axis(f, budgets, nb, c->x_axis);
             free(budgets);
             metric_axis(f, c->metric);
             /* The key once, in the first panel: the panels share their styles. */

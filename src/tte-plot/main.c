@@ -28,6 +28,8 @@ static const char help[] =
     "  scores                   histogram and kernel density of emergence scores per model and dataset\n"
     "  passk                    pass@k and maj@k against k (log2 axis) with the coverage fit\n"
     "  sizes                    metric against model parameters (log axis), a line per budget (4 at most)\n"
+    "  frontier                 accuracy against compute (tte-fit --x flops|bytes|tokens), a line per\n"
+    "                           strategy: budget forcing, each search, majority / best-of-N / weighted\n"
     "\n"
     "Options:\n"
     "  -f, --figure NAME       the figure (see above)\n"
@@ -58,7 +60,7 @@ static const struct {
     {"curves", figure_curves}, {"discrete-vs-continuous", figure_discrete_vs_continuous},
     {"items", figure_items},   {"heatmap", figure_heatmap},
     {"scores", figure_scores}, {"passk", figure_passk},
-    {"sizes", figure_sizes},
+    {"sizes", figure_sizes},   {"frontier", figure_frontier},
 };
 
 static int terminal_of(const char *name) {

@@ -36,7 +36,11 @@ typedef struct {
  * model and dataset are "" when the record has none (tte-fit --by can group by other fields). */
 typedef struct {
     const char *model, *dataset, *metric;
-    plot_point *points; /* ascending budgets; points whose mean is null are left out */
+    /* tte-fit --x: "budget", "n", or a cost axis ("tokens", "flops", "bytes"), where each point's
+     * budget is its cost (the point's "cost") and the fits are in log2 of it */
+    const char *x_axis;
+    const char *strategy; /* the record's "search" (a --by field), or NULL: budget forcing */
+    plot_point *points;   /* ascending budgets; points whose mean is null are left out */
     int npoints;
     plot_fit fits[TTE_FIT_NKINDS];
     int best;                /* a tte_fit_kind, or -1 */
@@ -61,6 +65,9 @@ typedef struct {
     int n;
     int has_coverage_fit; /* coverage(k) = exp(a k^b), Large Language Monkeys' form */
     double cov_a, cov_b;
+    const char *x_axis;     /* tte-fit --x, or "budget" */
+    const char *strategy;   /* the record's "search", or NULL: samples of budget forcing */
+    double cost_per_sample; /* on a cost axis, one sample's cost: k samples cost k times it; NAN */
 } plot_passk;
 
 typedef struct {
@@ -112,6 +119,8 @@ void script_panel(FILE *f, const char *title);
 void script_quote(FILE *f, const char *s);
 /* A log2 x axis whose tics are the given budgets, labelled 128, 256, ..., 1k, 2k (tokens). */
 void script_budget_axis(FILE *f, const double *budgets, int n, const char *label);
+/* A log10 x axis over COSTS[0..n) (ascending) with gnuplot's own tics: tte-fit's cost axes. */
+void script_cost_axis(FILE *f, const double *costs, int n, const char *label);
 /* Only the tics of that axis, at the budgets or (AT_INDEX) at 0, 1, ... n-1. */
 void script_budget_tics(FILE *f, const double *budgets, int n, int at_index);
 /* The y axis label (on the dumb terminal, a label above the axis). */
@@ -160,6 +169,10 @@ int script_key_placed(FILE *f, const plot_points *p, int entries);
 void script_label_placed(FILE *f, const plot_points *p, const char *text, int taken);
 /* "MODEL, DATASET" as a panel title (either may be ""); the caller frees. */
 char *plot_group_title(const char *model, const char *dataset);
+/* The x axis label of tte-fit's --x AXIS ("thinking tokens" for budget). */
+const char *plot_x_label(const char *axis);
+/* Whether AXIS is a cost axis (tokens, flops, bytes). */
+int plot_x_is_cost(const char *axis);
 /* Whether a metric is a probability, drawn on [0, 1]. */
 int plot_metric_is_probability(const char *metric);
 /* The panel grid for N panels: COLS up to 3. */
@@ -173,5 +186,6 @@ void figure_items(FILE *f, const plot_data *d, const plot_options *o);
 void figure_heatmap(FILE *f, const plot_data *d, const plot_options *o);
 void figure_scores(FILE *f, const plot_data *d, const plot_options *o);
 void figure_passk(FILE *f, const plot_data *d, const plot_options *o);
+void figure_frontier(FILE *f, const plot_data *d, const plot_options *o);
 
 #endif

@@ -51,6 +51,12 @@ static const char *group_field(tte_jsonl *r, json_t *obj, const char *field) {
     return v && !json_is_null(v) ? get_string(r, obj, field) : "";
 }
 
+/* FIELD as a string, or FALLBACK when it is absent or null. */
+static const char *optional_string(tte_jsonl *r, json_t *obj, const char *field, const char *fallback) {
+    json_t *v = json_object_get(obj, field);
+    return v && !json_is_null(v) ? get_string(r, obj, field) : fallback;
+}
+
 /* A number, or NAN when the value is null or absent. NAME is the field's path for messages. */
 static double number_or_nan(tte_jsonl *r, json_t *v, const char *name) {
     if (!v || json_is_null(v)) return NAN;
@@ -78,6 +84,19 @@ static int by_budget(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+const char *plot_x_label(const char *axis) {
+    static const char *const labels[][2] = {{"budget", "thinking tokens"}, {"n", "solutions per problem"},
+                                            {"tokens", "tokens generated per problem"},
+                                            {"flops", "FLOPs per problem"}, {"bytes", "bytes read per problem"}};
+    for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++)
+        if (strcmp(axis, labels[i][0]) == 0) return labels[i][1];
+    return axis;
+}
+
+int plot_x_is_cost(const char *axis) {
+    return strcmp(axis, "tokens") == 0 || strcmp(axis, "flops") == 0 || strcmp(axis, "bytes") == 0;
+}
+
 static void read_points(tte_jsonl *r, json_t *rec, plot_curve *c) {
     json_t *points = get_array(r, rec, "points");
     c->points = tte_xmalloc(tte_xmul(json_array_size(points) + 1, sizeof *c->points));
@@ -92,6 +111,11 @@ static void read_points(tte_jsonl *r, json_t *rec, plot_curve *c) {
             .hi = number_or_nan(r, json_object_get(p, "hi"), "points.hi"),
         };
         if (!(pt.budget > 0)) fail(r, "field \"%s\": must be a positive number", "points.budget");
+        /* On a cost axis a point sits at its cost, where tte-fit fitted it. */
+        if (plot_x_is_cost(c->x_axis)) {
+            pt.budget = number_or_nan(r, json_object_get(p, "cost"), "points.cost");
+            if (!(pt.budget > 0)) fail(r, "field \"%s\": must be a positive number", "points.cost");
+        }
         if (!isnan(pt.mean)) c->points[c->npoints++] = pt;
     }
     qsort(c->points, c->npoints, sizeof *c->points, by_budget);
@@ -133,6 +157,8 @@ static void read_curve(plot_data *d, tte_jsonl *r, json_t *rec) {
     c->model = group_field(r, rec, "model");
     c->dataset = group_field(r, rec, "dataset");
     c->metric = get_string(r, rec, "metric");
+    c->x_axis = optional_string(r, rec, "x_axis", "budget");
+    c->strategy = optional_string(r, rec, "search", NULL);
     read_points(r, rec, c);
     read_fits(r, rec, c);
     c->breakthroughness = number_or_nan(r, json_object_get(rec, "breakthroughness"), "breakthroughness");
@@ -190,6 +216,9 @@ static void read_passk(plot_data *d, tte_jsonl *r, json_t *rec) {
     p->model = group_field(r, rec, "model");
     p->dataset = group_field(r, rec, "dataset");
     p->budget = number_or_nan(r, json_object_get(rec, "budget"), "budget");
+    p->x_axis = optional_string(r, rec, "x_axis", "budget");
+    p->strategy = optional_string(r, rec, "search", NULL);
+    p->cost_per_sample = number_or_nan(r, json_object_get(rec, "cost_per_sample"), "cost_per_sample");
     json_t *k = get_array(r, rec, "k"), *pass = get_array(r, rec, "pass_at_k");
     json_t *maj = json_object_get(rec, "maj_at_k");
     size_t n = json_array_size(k);

@@ -206,7 +206,9 @@ void script_panel(FILE *f, const char *title) {
 }
 
 void plot_budget_label(char *buf, size_t n, double budget) {
-    if (budget >= 1024 && fmod(budget, 1024) == 0)
+    if (budget >= 1e6) /* a cost (tte-fit --x flops): two digits say enough */
+        snprintf(buf, n, "%.2g", budget);
+    else if (budget >= 1024 && fmod(budget, 1024) == 0)
         snprintf(buf, n, "%gk", budget / 1024);
     else
         snprintf(buf, n, "%g", budget);
@@ -232,6 +234,15 @@ void script_budget_axis(FILE *f, const double *budgets, int n, const char *label
     if (n > 0)
         fprintf(f, "set xrange [%.10g:%.10g]\n", budgets[0] / pow(2, 0.35), budgets[n - 1] * pow(2, 0.35));
     script_budget_tics(f, budgets, n, 0);
+    fputs("set xlabel ", f);
+    script_quote(f, label);
+    fputc('\n', f);
+}
+
+void script_cost_axis(FILE *f, const double *costs, int n, const char *label) {
+    /* Costs span decades and fall anywhere: gnuplot's own log10 tics, not one per value. */
+    fputs("set logscale x 10\nset xtics autofreq\nset mxtics default\nset format x '%.0e'\n", f);
+    if (n > 0) fprintf(f, "set xrange [%.10g:%.10g]\n", costs[0] / 1.6, costs[n - 1] * 1.6);
     fputs("set xlabel ", f);
     script_quote(f, label);
     fputc('\n', f);

@@ -39,6 +39,27 @@ tte-gen --model "$MODEL" --search beam --prm "$PRM" -n 4 --beam-width 2 --max-st
 tte-score --grade-only "$TMP/s1" | jq -s -e 'length == 8 and all(.[]; (.correct | type) == "number")' >/dev/null ||
     fail "tte-score does not grade search records"
 
+# One compute axis for every strategy, from the tools' real output: budget forcing scored by the PRM,
+# beam search at two n, tte-fit --x flops (the PRM's FLOPs added), the frontier figure.
+tte-gen --model "$MODEL" --budgets 3..5 -n 4 --no-cache "$GOLD/items.jsonl" | tte-score --prm "$PRM" >"$TMP/bf"
+for n in 2 4; do
+    tte-gen --model "$MODEL" --search beam --prm "$PRM" -n $n --beam-width 2 --max-steps 8 "$GOLD/items.jsonl"
+done | tte-score --grade-only >"$TMP/bs"
+cat "$TMP/bf" "$TMP/bs" | tte-fit --x flops --by model,dataset,search --bootstrap 0 >"$TMP/fits"
+want=$(jq -s 'map(select(.budget == 8) | .flops + .prm_flops) | add / length' "$TMP/bf")
+jq -s -e --argjson w "$want" 'map(select(.kind == "passk" and .budget == 8)) | length == 1 and
+    ((.[0].cost_per_sample - $w) / $w | fabs) < 1e-12' "$TMP/fits" >/dev/null || fail "passk cost_per_sample is not the mean cost"
+jq -s -e 'map(select(.kind == "curve" and .metric == "correct")) | length == 2 and all(.[]; .x_axis == "flops" and
+    ([.points[].cost] | . == sort) and all(.points[]; (.x - (.cost | log / (2 | log)) | fabs) < 1e-9)) and
+    (map(select(.search == "beam"))[0].points | map(.budget)) == [2, 4]' "$TMP/fits" >/dev/null ||
+    fail "cost-axis curves: $(jq -c 'select(.kind == "curve" and .metric == "correct") | {search, points}' "$TMP/fits")"
+tte-plot --figure frontier --terminal dumb "$TMP/fits" | gnuplot >"$TMP/frontier" 2>&1 || fail "frontier figure"
+for t in 'budget forcing' 'beam search' 'majority vote' 'best-of-N (PRM)' 'FLOPs per problem'; do
+    grep -qF "$t" "$TMP/frontier" || fail "frontier figure lacks '$t': $(cat "$TMP/frontier")"
+done
+expect_fail 1 'field "flops": missing' tte-fit --x flops <(jq -c 'del(.flops)' "$TMP/bs")
+expect_fail 1 'frontier: no curve on a cost axis' tte-plot --figure frontier <(tte-fit --bootstrap 0 "$TMP/bf")
+
 # Bad input: one line, exit 1 or 2.
 expect_fail 2 '--search needs --prm DIR' tte-gen --model "$MODEL" --search beam "$GOLD/items.jsonl"
 expect_fail 2 "'wide' is not beam or dvts" tte-gen --model "$MODEL" --search wide --prm "$PRM" "$GOLD/items.jsonl"
