@@ -58,13 +58,15 @@ static const char HELP[] =
     "\n"
     "Search guided by a process reward model (search-and-learn's; item records in, -n records\n"
     "per item out):\n"
-    "  --search beam|dvts   beam search, or diverse verifier tree search\n"
+    "  --search beam|dvts|revise\n"
+    "                       beam search, diverse verifier tree search, or -n sequential revisions\n"
     "  --prm DIR            the process reward model that scores each step\n"
     "  -n N                 solutions per item (default 4); --beam-width M (default 4) divides it\n"
     "  --max-steps K        iterations, one step each (default 40)\n"
     "  --step-tokens T      most tokens of one step (default 2048)\n"
     "  --step-delim S       what ends a step (default: the PRM's, else \"\\n\\n\")\n"
     "  --prm-agg A          a solution's score from its steps': last, min or prod (default last)\n"
+    "  --revise-prompt S    revise: fed after each attempt (default: see tte-gen(1))\n"
     "\n"
     "Other modes:\n"
     "  --max-tokens N       continue each {\"prompt\"} or {\"prompt_ids\"} record by at most N tokens:\n"
@@ -132,7 +134,8 @@ static struct options parse_options(int argc, char **argv) {
         OPT_MAX_STEPS,
         OPT_STEP_TOKENS,
         OPT_STEP_DELIM,
-        OPT_PRM_AGG
+        OPT_PRM_AGG,
+        OPT_REVISE_PROMPT
     };
     static const struct option longopts[] = {
         {"encode", no_argument, NULL, OPT_ENCODE},
@@ -162,6 +165,7 @@ static struct options parse_options(int argc, char **argv) {
         {"step-tokens", required_argument, NULL, OPT_STEP_TOKENS},
         {"step-delim", required_argument, NULL, OPT_STEP_DELIM},
         {"prm-agg", required_argument, NULL, OPT_PRM_AGG},
+        {"revise-prompt", required_argument, NULL, OPT_REVISE_PROMPT},
         {"compat", required_argument, NULL, OPT_COMPAT},
         {"chunk-frac", required_argument, NULL, OPT_CHUNK_FRAC},
         {NULL, 0, NULL, 0},
@@ -264,8 +268,10 @@ static struct options parse_options(int argc, char **argv) {
                 o.search.kind = SEARCH_BEAM;
             else if (strcmp(optarg, "dvts") == 0)
                 o.search.kind = SEARCH_DVTS;
+            else if (strcmp(optarg, "revise") == 0)
+                o.search.kind = SEARCH_REVISE;
             else
-                tte_cli_usage("--search: '%s' is not beam or dvts", optarg);
+                tte_cli_usage("--search: '%s' is not beam, dvts or revise", optarg);
             break;
         case OPT_PRM:
             o.prm = optarg;
@@ -282,6 +288,9 @@ static struct options parse_options(int argc, char **argv) {
         case OPT_STEP_DELIM:
             if (!*optarg) tte_cli_usage("--step-delim: must not be empty");
             o.search.step_delim = optarg;
+            break;
+        case OPT_REVISE_PROMPT:
+            o.search.revise_prompt = optarg;
             break;
         case OPT_PRM_AGG:
             if (tte_prm_agg_parse(optarg, &o.search.agg) != 0)
@@ -315,6 +324,8 @@ static struct options parse_options(int argc, char **argv) {
         search_options *s = &o.search;
         if (!o.prm) tte_cli_usage("--search needs --prm DIR, the reward model that scores the steps");
         s->n = samples_given ? f->samples : 4;
+        if (s->kind == SEARCH_REVISE) s->beam_width = 1;
+        if (!s->revise_prompt) s->revise_prompt = SEARCH_REVISE_PROMPT;
         if (s->n % s->beam_width != 0)
             tte_cli_usage("-n %d is not a multiple of --beam-width %d", s->n, s->beam_width);
         s->sampling = f->sampling, s->seed = f->seed, s->kv_mem = o.common.kv_mem, s->batch = o.common.batch;

@@ -33,6 +33,8 @@ typedef struct {
     int generating;      /* in this round */
     long prm_read;       /* the PRM feed's row that scores the step being scored, or -1 */
     double pending;      /* that score, once read */
+    int round;           /* revise: the attempt's round; its cost, up to the attempt's end: */
+    tte_cost spent, spent_rm;
 } solution;
 
 typedef struct {
@@ -394,10 +396,18 @@ static json_t *candidate_record(const searcher *s, json_t *item, int sample, con
     const search_options *o = s->o;
     json_object_set_new(rec, "model", json_string(s->pol->model_name));
     json_object_set_new(rec, "model_hash", json_string(s->pol->model_hash));
-    json_object_set_new(rec, "search", json_string(o->kind == SEARCH_BEAM ? "beam" : "dvts"));
-    json_object_set_new(rec, "n", json_integer(o->n));
-    json_object_set_new(rec, "beam_width", json_integer(o->beam_width));
-    json_object_set_new(rec, TTE_FIELD_SAMPLE, json_integer(sample));
+    static const char *const kinds[] = {[SEARCH_BEAM] = "beam", [SEARCH_DVTS] = "dvts", [SEARCH_REVISE] = "revise"};
+    json_object_set_new(rec, "search", json_string(kinds[o->kind]));
+    if (o->kind == SEARCH_REVISE) {
+        /* An attempt is the answer after n rounds: tte-fit --x n draws accuracy against rounds. */
+        json_object_set_new(rec, "n", json_integer(x->round + 1));
+        json_object_set_new(rec, "round", json_integer(x->round));
+        json_object_set_new(rec, TTE_FIELD_SAMPLE, json_integer(0));
+    } else {
+        json_object_set_new(rec, "n", json_integer(o->n));
+        json_object_set_new(rec, "beam_width", json_integer(o->beam_width));
+        json_object_set_new(rec, TTE_FIELD_SAMPLE, json_integer(sample));
+    }
     json_object_set_new(rec, "seed", json_integer((json_int_t)o->seed));
     json_object_set_new(rec, TTE_FIELD_TEXT, json_stringn(text, len));
     json_object_set_new(rec, "steps", steps);
@@ -405,10 +415,68 @@ static json_t *candidate_record(const searcher *s, json_t *item, int sample, con
     json_object_set_new(rec, "prm_score", json_real(solution_score(s, x)));
     json_object_set_new(rec, "prm", json_string(s->rm->model_name));
     json_object_set_new(rec, "completion_tokens", json_integer((json_int_t)x->ids.n));
-    tte_cost_set(rec, "", &s->spent);
-    tte_cost_set(rec, "prm_", &s->spent_rm);
+    /* The cost of getting this candidate: the item's search, or a revision's rounds so far. */
+    tte_cost_set(rec, "", o->kind == SEARCH_REVISE ? &x->spent : &s->spent);
+    tte_cost_set(rec, "prm_", o->kind == SEARCH_REVISE ? &x->spent_rm : &s->spent_rm);
     free(text);
     return rec;
+}
+
+/* Sequential revisions: o->n attempts, each after the previous ones and the revision prompt, on one
+ * growing sequence. Each attempt is scored by the PRM on its own, step by step from the prefix, as
+ * a solution of its own. The attempts into OUT. */
+static int revise(searcher *s, int root, int *out, char *err, size_t errlen) {
+    int x = fork_solution(s, root), rc = 0;
+    int n_rev;
+    int32_t *rev = tte_session_encode(s->pol, s->o->revise_prompt, strlen(s->o->revise_prompt), &n_rev);
+    s->last_round = 1; /* an attempt runs to its end */
+    for (int r = 0; r < s->o->n && rc == 0; r++) {
+        size_t start = s->sol[x].ids.n;
+        if (generate(s, &x, 1, err, errlen) != 0) {
+            rc = -1;
+            break;
+        }
+        /* The attempt alone, on a fork of the PRM's prefix; its steps found as a search would cut them. */
+        int a = new_solution(s);
+        solution *att = &s->sol[a], *cur = &s->sol[x];
+        size_t n = cur->ids.n - start;
+        TTE_GROW(att->ids.ids, att->ids.cap, n + 1);
+        if (n) memcpy(att->ids.ids, cur->ids.ids + start, n * sizeof *att->ids.ids);
+        att->prm_lane = tte_sched_lane_fork(s->rm->sched, s->sol[root].prm_lane);
+        map_lane(&s->by_prm_lane, &s->cap_by_prm_lane, att->prm_lane, a);
+        att->round = r;
+        for (size_t end = 0; end < n && rc == 0;) {
+            att->step_start = (int)end;
+            att->ids.n = end;
+            att->stop = STOP_NONE;
+            while (att->ids.n < n && att->stop == STOP_NONE) {
+                att->ids.n++;
+                if (att->ids.n < n && step_has_delim(s, att)) att->stop = STOP_DELIM;
+            }
+            if (att->stop == STOP_NONE) att->stop = s->sol[x].stop;
+            end = att->ids.n;
+            rc = score(s, &a, 1, err, errlen);
+            att = &s->sol[a]; /* score() may not move solutions, but stay safe against growth */
+        }
+        end_solution(s, a);
+        s->sol[a].spent = s->spent, s->sol[a].spent_rm = s->spent_rm;
+        out[r] = a;
+        /* The revision prompt after the attempt, for the next one; its logits start it. */
+        if (r + 1 < s->o->n && n_rev > 0 && rc == 0) {
+            solution *y = &s->sol[x];
+            tte_cost_step(&s->spent, &s->cost_pol, s->n_prompt + (long)y->ids.n, n_rev, 0, 1);
+            TTE_GROW(y->ids.ids, y->ids.cap, y->ids.n + (size_t)n_rev);
+            memcpy(y->ids.ids + y->ids.n, rev, (size_t)n_rev * sizeof *rev);
+            y->ids.n += (size_t)n_rev;
+            y->generating = 0;
+            tte_sched_feed(s->pol->sched, y->lane, rev, n_rev, TTE_LOGITS_LAST);
+            rc = tte_sched_run_fed(s->pol->sched, on_policy_logits, s, err, errlen);
+        }
+    }
+    free(rev);
+    end_solution(s, x);
+    end_solution(s, root);
+    return rc;
 }
 
 /* Whether the two tokenizers give every id the same bytes. */
@@ -436,7 +504,8 @@ static int search_item(searcher *s, tte_jsonl *in, json_t *item, FILE *out, char
     int root = start_root(s, err, errlen);
     int rc = root < 0 ? -1
              : s->o->kind == SEARCH_BEAM ? beam_search(s, root, chosen, err, errlen)
-                                         : dvts(s, root, chosen, err, errlen);
+             : s->o->kind == SEARCH_DVTS ? dvts(s, root, chosen, err, errlen)
+                                         : revise(s, root, chosen, err, errlen);
     for (int i = 0; rc == 0 && i < s->o->n; i++) {
         json_t *rec = candidate_record(s, item, i, &s->sol[chosen[i]]);
         if (tte_jsonl_write(out, rec) != 0) tte_die("write error");

@@ -17,6 +17,12 @@
  *         empty or ended the sequence stops. The records are the M candidates of each subtree's
  *         last expansion.
  *
+ *   revise  sequential revisions: N attempts on one growing sequence, each after the previous
+ *         attempt and the revision prompt (--revise-prompt, fed as it is: chat markers may be
+ *         written in it); each attempt runs to its end (or --step-tokens) and is scored by the PRM
+ *         on its own, its steps cut as a search cuts them. Its record's "n" is its round + 1 and
+ *         its cost is everything spent up to its end.
+ *
  * Every partial solution is a lane of the policy's scheduler and a lane of the PRM's: branching
  * forks both KV caches, and each new step is fed once to each model. Steps are token ids end to end:
  * when the PRM has the policy's tokenizer it reads the policy's ids as they are (the delimiter's
@@ -40,7 +46,10 @@
 #include "sampling.h"
 #include "session.h"
 
-typedef enum { SEARCH_BEAM, SEARCH_DVTS } search_kind;
+typedef enum { SEARCH_BEAM, SEARCH_DVTS, SEARCH_REVISE } search_kind;
+
+/* What --search revise feeds after an attempt when --revise-prompt is not given. */
+#define SEARCH_REVISE_PROMPT "\n\nWait, let me check that answer again, step by step.\n"
 
 typedef struct {
     search_kind kind;
@@ -48,6 +57,7 @@ typedef struct {
     sampling_choice sampling;
     uint64_t seed;
     const char *step_delim; /* NULL: the PRM's */
+    const char *revise_prompt;
     tte_prm_agg agg;
     size_t kv_mem; /* 0: room for n solutions of TTE_SESSION_RECORD_TOKENS tokens */
     int batch;

@@ -39,6 +39,15 @@ tte-gen --model "$MODEL" --search beam --prm "$PRM" -n 4 --beam-width 2 --max-st
 tte-score --grade-only "$TMP/s1" | jq -s -e 'length == 8 and all(.[]; (.correct | type) == "number")' >/dev/null ||
     fail "tte-score does not grade search records"
 
+# Sequential revisions: R attempts on one growing sequence, each scored on its own; an attempt's
+# record says its round and carries the cost of every round up to it.
+tte-gen --model "$MODEL" --search revise --prm "$PRM" -n 3 --step-tokens 64 --revise-prompt $'\nCheck:\n' \
+    "$GOLD/items.jsonl" >"$TMP/rev" || fail "revise failed"
+jq -s -e 'length == 6 and (group_by(.id) | all(.[]; map(.n) == [1, 2, 3] and map(.round) == [0, 1, 2] and
+    ([.[].flops] | . == sort and .[0] < .[2]) and all(.[]; .search == "revise" and (.steps | add // "") == .text and
+    (.step_scores | length) == (.steps | length))))' "$TMP/rev" >/dev/null ||
+    fail "revise records: $(jq -c '{id, n, round, steps: (.steps | length), flops}' "$TMP/rev")"
+
 # One compute axis for every strategy, from the tools' real output: budget forcing scored by the PRM,
 # beam search at two n, tte-fit --x flops (the PRM's FLOPs added), the frontier figure.
 tte-gen --model "$MODEL" --budgets 3..5 -n 4 --no-cache "$GOLD/items.jsonl" | tte-score --prm "$PRM" >"$TMP/bf"
@@ -62,7 +71,7 @@ expect_fail 1 'frontier: no curve on a cost axis' tte-plot --figure frontier <(t
 
 # Bad input: one line, exit 1 or 2.
 expect_fail 2 '--search needs --prm DIR' tte-gen --model "$MODEL" --search beam "$GOLD/items.jsonl"
-expect_fail 2 "'wide' is not beam or dvts" tte-gen --model "$MODEL" --search wide --prm "$PRM" "$GOLD/items.jsonl"
+expect_fail 2 "'wide' is not beam, dvts or revise" tte-gen --model "$MODEL" --search wide --prm "$PRM" "$GOLD/items.jsonl"
 expect_fail 2 '-n 6 is not a multiple of --beam-width 4' tte-gen --model "$MODEL" --search dvts --prm "$PRM" -n 6 \
     "$GOLD/items.jsonl"
 expect_fail 2 '--prm, --step-delim and --prm-agg go with --search' tte-gen --model "$MODEL" --prm "$PRM" --budgets 4
