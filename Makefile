@@ -16,7 +16,7 @@ PKGS     := jansson libzstd libpcre2-8 libutf8proc
 # libxxhash has no .pc file in Debian 12; it is header-only with XXH_INLINE_ALL.
 DEB_PKGS := build-essential pkg-config libjansson-dev libzstd-dev libxxhash-dev libcriterion-dev \
             libpcre2-dev libutf8proc-dev libcsv-dev jq gnuplot-nox clang valgrind \
-            python3-numpy python3-scipy
+            python3-numpy python3-scipy poppler-utils
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
