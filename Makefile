@@ -56,7 +56,7 @@ TEST_SRC := $(wildcard tests/unit/*.c)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC := $(wildcard tests/fuzz/*.c)
 
-.PHONY: all demo deps test unit tokenizer-fixtures cli-test san-test valgrind install format format-check fuzz check-all bench clean
+.PHONY: all demo demo-search deps test unit tokenizer-fixtures cli-test san-test valgrind install format format-check fuzz check-all bench clean
 all: $(TOOL_BIN) $(CUDA_LIB)
 
 deps:
@@ -180,3 +180,8 @@ clean:
 # The main job on the embedded default data (README's first command): tools/demo.sh.
 demo: all
 	@bash tools/demo.sh
+
+# Budget forcing, majority / Best-of-N / weighted voting and beam search on one compute axis, with the
+# embedded tiny policy and PRM: tools/demo_search.sh.
+demo-search: all
+	@bash tools/demo_search.sh
