@@ -8,17 +8,7 @@
 # tte-gen and tte-score cache their work ($TTE_CACHE), so a second run takes seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$PWD/bin:$PATH" TTE_SHARE="$PWD/share"
-MODEL=share/models/tte-tiny-arith
-OUT=demo
-mkdir -p "$OUT"
-
-# stage FILE CMD...: run CMD with stdout to FILE, atomically.
-stage() {
-    local file=$1; shift
-    "$@" >"$file.tmp"
-    mv "$file.tmp" "$file"
-}
+source tools/demo_common.bash
 
 start=$(date +%s)
 # Seed 0 is held out of the model's training (tools/train_tiny.py checks every training problem).

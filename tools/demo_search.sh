@@ -12,18 +12,9 @@
 # name; tte-gen's sweep caches its work ($TTE_CACHE), so a second run is faster.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$PWD/bin:$PATH" TTE_SHARE="$PWD/share"
-MODEL=share/models/tte-tiny-arith
+source tools/demo_common.bash
 PRM=${TTE_DEMO_PRM:-share/models/tte-tiny-prm}
 ITEMS=${TTE_DEMO_ITEMS:-16}
-OUT=demo
-mkdir -p "$OUT"
-
-stage() {
-    local file=$1; shift
-    "$@" >"$file.tmp"
-    mv "$file.tmp" "$file"
-}
 
 start=$(date +%s)
 # Seed 0 is held out of both models' training.

@@ -140,13 +140,7 @@ static options parse_options(int argc, char **argv) {
             o.prm.step_delim = optarg;
             break;
         case OPT_PRM_AGG:
-            if (strcmp(optarg, "last") == 0)
-                o.prm.agg = PRM_AGG_LAST;
-            else if (strcmp(optarg, "min") == 0)
-                o.prm.agg = PRM_AGG_MIN;
-            else if (strcmp(optarg, "prod") == 0)
-                o.prm.agg = PRM_AGG_PROD;
-            else
+            if (tte_prm_agg_parse(optarg, &o.prm.agg) != 0)
                 tte_cli_usage("--prm-agg: '%s' is not last, min or prod", optarg);
             break;
         case OPT_RESCORE:

@@ -126,7 +126,7 @@ static void finish(void *ctx, int job, json_t *rec) {
     for (int k = 0; k < r->n_steps; k++) json_array_append_new(a, json_real(r->scores[k]));
     json_object_set_new(rec, "step_scores", a);
     json_object_set_new(rec, "prm_score",
-                        json_real(tte_prm_aggregate((tte_prm_agg)s->opt->agg, r->scores, r->n_steps)));
+                        json_real(tte_prm_aggregate(s->opt->agg, r->scores, r->n_steps)));
     json_object_set_new(rec, "prm", json_string(s->ses->model_name));
     /* Scoring a trace is one pass over it (compute.h). */
     tte_cost spent = {0};

@@ -15,14 +15,12 @@
 #include <stdio.h>
 
 #include "jsonl.h"
+#include "prm_format.h"
 #include "session.h"
-
-/* In the order of prm_format.h's tte_prm_agg. */
-typedef enum { PRM_AGG_LAST, PRM_AGG_MIN, PRM_AGG_PROD } prm_agg;
 
 typedef struct {
     const char *step_delim; /* --step-delim, or NULL for the folder's or "\n\n" */
-    prm_agg agg;
+    tte_prm_agg agg;
     int batch;
     size_t kv_mem;
 } prm_options;
