@@ -39,8 +39,24 @@ static void *random_matrix(tte_dtype dt, int rows, int cols, tte_rng *r, double 
     return data;
 }
 
-static void check_dtype(tte_dtype dt, int rows, int cols) {
-    enum { T = 9 };
+/* X rounded to bf16, to nearest even (the avx512bf16 path's activations; no NaN or infinity here). */
+static float round_bf16(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    u = (u + 0x7fffu + ((u >> 16) & 1)) & 0xffff0000u;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+/* Whether this process's path rounds the activations of products with DT weights to bf16. */
+static int rounds_activations(tte_dtype dt) {
+    return dt == TTE_DT_BF16 && tte_cpu_path_now() == TTE_CPU_AVX512BF16;
+}
+
+/* T activation rows (T >= 7) against a ROWS x COLS matrix in DT: every row alone, a batch of 3
+ * mid-way, and 1 against 3 threads give the same bits; each result is close to the double product
+ * of the values the path multiplies (the activations rounded to bf16 where the path does). */
+static void check_dtype_rows(tte_dtype dt, int rows, int cols, int T) {
     tte_rng r;
     tte_rng_seed(&r, (uint64_t)dt * 1000 + (uint64_t)cols);
     double *wv = malloc((size_t)rows * cols * sizeof *wv);
@@ -58,7 +74,10 @@ static void check_dtype(tte_dtype dt, int rows, int cols) {
                   T);
         for (int j = 0; j < rows; j++) {
             double ref = 0;
-            for (int k = 0; k < cols; k++) ref += wv[(size_t)j * cols + k] * x[(size_t)t * cols + k];
+            for (int k = 0; k < cols; k++) {
+                float xk = x[(size_t)t * cols + k];
+                ref += wv[(size_t)j * cols + k] * (rounds_activations(dt) ? round_bf16(xk) : xk);
+            }
             cr_expect(fabs(all[(size_t)t * rows + j] - ref) <= 1e-4 * sqrt(cols),
                       "%s: y[%d][%d] = %g, double %g", tte_dtype_name(dt), t, j, all[(size_t)t * rows + j],
                       ref);
@@ -77,6 +96,8 @@ static void check_dtype(tte_dtype dt, int rows, int cols) {
     free(one);
     free(part);
 }
+
+static void check_dtype(tte_dtype dt, int rows, int cols) { check_dtype_rows(dt, rows, cols, 9); }
 
 /* Short rows and long rows (which decode reads with different tiles), widths with a tail after the
  * last 16 columns, row counts not a multiple of the tile. */
@@ -175,6 +196,59 @@ Test(kernels, avx512_path_is_the_written_out_arithmetic) {
     if (system("grep -qw avx512bw /proc/cpuinfo") != 0) cr_skip_test("this CPU has no AVX-512");
     check_simd_path("avx512");
     cr_assert_eq(tte_cpu_path_now(), TTE_CPU_AVX512);
+}
+
+/* vdpbf16ps's arithmetic written out (Intel's pseudo-code for VDPBF16PS): lane l of a block of 32
+ * columns adds the product of the odd element 2l+1, then that of the even element 2l, each sum
+ * rounded to f32 (the products of two bf16 are exact); columns past K are zeros; the 16 lanes are
+ * reduced as _mm512_reduce_add_ps does. */
+static float bf16dp_dot(const double *w, const float *x, int K) {
+    float acc[16] = {0};
+    for (int k = 0; k < K; k += 32)
+        for (int l = 0; l < 16; l++) {
+            int e = k + 2 * l, o = e + 1;
+            float po = o < K ? (float)w[o] * round_bf16(x[o]) : 0,
+                  pe = e < K ? (float)w[e] * round_bf16(x[e]) : 0;
+            acc[l] = (acc[l] + po) + pe;
+        }
+    return reduce16(acc);
+}
+
+/* The avx512bf16 path: bf16 products are vdpbf16ps's arithmetic written out, bit for bit, and as
+ * invariant to batching, tiles, activation blocks and threads as the other paths; f16 and f32
+ * weights are the AVX-512 path's products. */
+Test(kernels, avx512bf16_path) {
+    if (!tte_cpu_has(TTE_CPU_AVX512BF16)) cr_skip_test("this CPU has no AVX512_BF16");
+    setenv("TTE_CPU", "avx512bf16", 1);
+    cr_assert_eq(tte_cpu_path_now(), TTE_CPU_AVX512BF16);
+    check_dtype(TTE_DT_BF16, 37, 40);
+    check_dtype(TTE_DT_BF16, 13, 4100);
+    check_dtype(TTE_DT_BF16, 6, 17);
+    check_dtype_rows(TTE_DT_BF16, 9, 8960, 61); /* 61 rows: more than one activation block (28) */
+    check_dtype(TTE_DT_F16, 21, 2055);
+    check_dtype(TTE_DT_F32, 9, 2100);
+    const int shapes[][2] = {{5, 16}, {6, 40}, {7, 100}, {3, 4100}, {9, 1536}};
+    tte_pool *pool = tte_pool_create(2);
+    for (int sh = 0; sh < 5; sh++) {
+        int rows = shapes[sh][0], cols = shapes[sh][1], T = 6;
+        tte_rng r;
+        tte_rng_seed(&r, 555 + (uint64_t)cols);
+        double *wv = malloc((size_t)rows * cols * sizeof *wv);
+        void *data = random_matrix(TTE_DT_BF16, rows, cols, &r, wv);
+        tte_mat w = {data, TTE_DT_BF16, rows, cols};
+        float *x = malloc((size_t)T * cols * sizeof *x), *y = malloc((size_t)T * rows * sizeof *y);
+        for (int i = 0; i < T * cols; i++) x[i] = (float)(tte_rng_uniform(&r) * 4 - 2);
+        tte_cpu_matmul(y, x, T, &w, pool);
+        for (int t = 0; t < T; t++)
+            for (int j = 0; j < rows; j++) {
+                float want = bf16dp_dot(wv + (size_t)j * cols, x + (size_t)t * cols, cols),
+                      got = y[(size_t)t * rows + j];
+                cr_expect(memcmp(&got, &want, sizeof got) == 0,
+                          "bf16 %dx%d: y[%d][%d] = %.9g, written out %.9g", rows, cols, t, j, got, want);
+            }
+        free(wv), free(data), free(x), free(y);
+    }
+    tte_pool_free(pool);
 }
 
 Test(kernels, forcing_a_path_the_cpu_lacks_is_an_error, .exit_code = 1) {
