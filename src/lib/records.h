@@ -90,6 +90,7 @@ enum {
     TTE_KEY_VERSION_GENERATION =
         3, /* tte-gen: a budget-forcing sweep's generations (3: keys name the numerics) */
     TTE_KEY_VERSION_METRIC = 2, /* tte-score: a record's continuous metric (2: keys name the numerics) */
+    TTE_KEY_VERSION_PRM = 1,    /* tte-score --prm: a PRM input's step scores */
 };
 
 #endif

@@ -221,7 +221,7 @@ int main(int argc, char **argv) {
                                .chat = !o.logprobs && !o.prm_dir && (!o.next_dist || o.template_path),
                                .threads = o.common.threads,
                                .device = o.common.device,
-                               .use_cache = o.common.use_cache && !o.logprobs && !o.next_dist && !o.prm_dir};
+                               .use_cache = o.common.use_cache && !o.logprobs && !o.next_dist};
         if (!(ses = tte_session_open(&so, err, sizeof err))) tte_die("%s", err);
     }
     tte_outfile out;
@@ -235,7 +235,7 @@ int main(int argc, char **argv) {
                          .rescore = o.rescore};
     o.next.use_template = o.template_path != NULL;
     o.next.batch = o.common.batch, o.next.kv_mem = o.common.kv_mem;
-    o.prm.batch = o.common.batch, o.prm.kv_mem = o.common.kv_mem;
+    o.prm.batch = o.common.batch, o.prm.kv_mem = o.common.kv_mem, o.prm.refresh = o.common.refresh;
     int rc = o.grade_only  ? grade_only(&o, in, out.f)
              : o.prm_dir   ? prm_run(ses, &o.prm, in, out.f)
              : o.logprobs  ? logprobs_run(ses, o.common.batch, o.common.kv_mem, in, out.f)

@@ -18,6 +18,8 @@ typedef struct {
     int n_steps;
     double *scores;
     long fed; /* tokens of the PRM's input */
+    tte_key key;
+    int cached; /* the scores came from the cache */
 } request;
 
 typedef struct {
@@ -77,6 +79,18 @@ static int record_steps(scorer *s, tte_jsonl *in, json_t *rec, const char ***tex
     return 0;
 }
 
+/* The cache key of a PRM input: the PRM, its numerics, the ids and where the scores are read. */
+static tte_key input_key(const scorer *s, const tte_tokens *feed, const request *r) {
+    json_t *reads = json_array();
+    for (int k = 0; k < r->n_steps; k++) json_array_append_new(reads, json_integer((json_int_t)r->reads[k]));
+    json_t *k = json_pack("{s:i, s:s, s:s, s:s, s:o, s:o}", "version", TTE_KEY_VERSION_PRM, "prm", s->ses->model_hash,
+                          "numerics", s->ses->numerics, "kind", tte_prm_kind_name(tte_prm_kind_of(s->prm)), "ids",
+                          tte_json_ids(feed->ids, (int)feed->n), "reads", reads);
+    tte_key key = tte_key_of_json(k);
+    json_decref(k);
+    return key;
+}
+
 static int prepare(void *ctx, tte_jsonl *in, json_t *rec, int job, tte_tokens *feed, int *flags, int *pages) {
     scorer *s = ctx;
     TTE_GROW(s->reqs, s->cap_reqs, (size_t)job + 1);
@@ -102,6 +116,14 @@ static int prepare(void *ctx, tte_jsonl *in, json_t *rec, int job, tte_tokens *f
     r->scores = tte_xmalloc((size_t)r->n_steps * sizeof *r->scores);
     r->fed = n;
     *flags = TTE_LOGITS_ALL;
+    r->key = input_key(s, feed, r);
+    json_t *hit = s->ses->cache && !s->opt->refresh ? tte_cache_get_json(s->ses->cache, r->key) : NULL;
+    if (json_array_size(hit) == (size_t)r->n_steps) {
+        for (int k = 0; k < r->n_steps; k++) r->scores[k] = json_number_value(json_array_get(hit, (size_t)k));
+        r->cached = 1;
+        feed->n = 0; /* nothing to feed: the job is done */
+    }
+    json_decref(hit);
     *pages = tte_sched_pages_for(n) + 1;
     return 0;
 }
@@ -124,6 +146,10 @@ static void finish(void *ctx, int job, json_t *rec) {
     request *r = &s->reqs[job];
     json_t *a = json_array();
     for (int k = 0; k < r->n_steps; k++) json_array_append_new(a, json_real(r->scores[k]));
+    if (s->ses->cache && !r->cached) {
+        char err[512];
+        if (tte_cache_put_json(s->ses->cache, r->key, a, err, sizeof err) != 0) tte_warn("%s", err);
+    }
     json_object_set_new(rec, "step_scores", a);
     json_object_set_new(rec, "prm_score",
                         json_real(tte_prm_aggregate(s->opt->agg, r->scores, r->n_steps)));

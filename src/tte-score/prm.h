@@ -8,7 +8,9 @@
  * Fields added: "step_scores" (one per step), "prm_score" (their last, min or product:
  * search-and-learn's three aggregates) and "prm" (the PRM's name).
  *
- * Records are jobs of engine/jobs.h on the PRM's own session: up to --batch at once, in order. */
+ * Records are jobs of engine/jobs.h on the PRM's own session: up to --batch at once, in order. Step
+ * scores are cached by the PRM, its numerics and the exact input ids and read positions, so a rerun
+ * (or a record scored twice) feeds nothing. */
 #ifndef TTE_SCORE_PRM_H
 #define TTE_SCORE_PRM_H
 
@@ -23,6 +25,7 @@ typedef struct {
     tte_prm_agg agg;
     int batch;
     size_t kv_mem;
+    int refresh; /* --refresh: recompute what the cache holds */
 } prm_options;
 
 /* Scores every record of IN with the PRM of SES (its folder's tte_prm.json read here), writing them

@@ -35,7 +35,11 @@ tte-fetch arith --count 4 --seed 2 | tte-gen --model "$MODEL" --budgets 4..5 -n 
 tte-score --prm "$PRM" "$TMP/gen" >"$TMP/gp"
 jq -e -s 'length == 16 and all(.[]; (.step_scores | length) == ((.thinking | split("\n") | map(select(. != "")) |
     length) + 1) and (.correct | type) == "number")' "$TMP/gp" >/dev/null || fail "steps of generations"
-tte-score --prm "$PRM" --batch 1 --threads 1 "$TMP/gen" | cmp -s - "$TMP/gp" || fail "--batch 1 differs"
+tte-score --prm "$PRM" --batch 1 --threads 1 --no-cache "$TMP/gen" | cmp -s - "$TMP/gp" || fail "--batch 1 differs"
+# Cached: a rerun feeds nothing (a KV cache too small for any record is then no obstacle) and gives the
+# same bytes; without the cache that KV cache is too small.
+tte-score --prm "$PRM" --kv-mem 64K "$TMP/gen" | cmp -s - "$TMP/gp" || fail "the cached rerun differs (or fed the PRM)"
+expect_fail 1 'raise --kv-mem' tte-score --prm "$PRM" --kv-mem 64K --no-cache "$TMP/gen"
 
 # Selection by the PRM in tte-fit's passk records, on the tools' real output: Best-of-N and weighted
 # voting at k = 1 are the accuracy of one sample, as pass@1 is; at k = n, Best-of-N is the grade of
