@@ -1,7 +1,7 @@
 # tte: a C toolchain for test-time compute scaling studies.
 #
 #   make            build every tool into bin/
-#   make test       unit tests (plain and ASan+UBSan) and CLI tests
+#   make test       unit tests (plain and ASan+UBSan), CLI tests, and a few of them under valgrind
 #   make deps       install the Debian packages the build and tests need
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make check-all  test + valgrind + format-check + short fuzz runs
@@ -116,16 +116,28 @@ san-test:
 cli-test: all $(BUILD)/gpu_check
 	@set -e; for t in tests/cli/*.sh; do echo "== $$t"; BIN=$(CURDIR)/$(BINDIR) TTE_SHARE=$(CURDIR)/share bash $$t; done
 
-test: all unit san-test cli-test
+test: all unit san-test cli-test valgrind-quick
 	@echo "all tests passed"
 
 # Criterion's own runner keeps a few blocks "possibly lost" on purpose; definite and indirect leaks fail.
-VALGRIND = valgrind -q --error-exitcode=1 --leak-check=full --show-leak-kinds=definite,indirect \
+# A valgrind error exits 99, so that a tool a test expects to exit 1 cannot hide one.
+VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect \
            --errors-for-leak-kinds=definite,indirect
+# Every unit test, and every CLI test with each tool run under valgrind (TTE_WRAP, tests/cli/common.bash):
+# long, the engine being some 100 times slower there; check-all runs it.
 valgrind: $(TEST_BIN) all
-	@set -e; for t in $(TEST_BIN); do TTE_SHARE=$(CURDIR)/share $(VALGRIND) --trace-children=yes $$t --jobs 1 >/dev/null; done
-	@set -e; for t in tests/cli/*.sh; do TTE_SHARE=$(CURDIR)/share TTE_WRAP="$(VALGRIND)" bash $$t >/dev/null; done
+	@set -e; for t in $(TEST_BIN); do echo "== valgrind $$t"; TTE_SHARE=$(CURDIR)/share $(VALGRIND) --trace-children=yes $$t --jobs 1 >/dev/null; done
+	@set -e; for t in tests/cli/*.sh; do echo "== valgrind $$t"; BIN=$(CURDIR)/$(BINDIR) TTE_SHARE=$(CURDIR)/share TTE_WRAP="$(VALGRIND)" bash $$t >/dev/null; done
 	@echo "valgrind: clean"
+# The part make test runs (about 3 minutes on two cores, BENCH.md): -o and the shared options of every
+# tool, and the CLI fuzz test on the runs that load no model (the engine's unit tests cover it above).
+VALGRIND_QUICK := tests/cli/output.sh tests/cli/options.sh
+.PHONY: valgrind-quick
+valgrind-quick: all
+	@set -e; for t in $(VALGRIND_QUICK); do echo "== valgrind $$t"; BIN=$(CURDIR)/$(BINDIR) TTE_SHARE=$(CURDIR)/share TTE_WRAP="$(VALGRIND)" bash $$t >/dev/null; done
+	@echo "== valgrind tests/cli/fuzz-cli.sh (4 cases per tool, no model)"; FUZZ_CLI_CASES=4 FUZZ_CLI_MODEL=0 \
+	  BIN=$(CURDIR)/$(BINDIR) TTE_SHARE=$(CURDIR)/share TTE_WRAP="$(VALGRIND)" bash tests/cli/fuzz-cli.sh >/dev/null
+	@echo "valgrind-quick: clean"
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man7 \
