@@ -7,23 +7,42 @@
 #   bash bench/engine.sh
 #     TTE_BENCH_DIR       where the 3.5 GB model, its GGUF copy and node-llama-cpp go (build/bench)
 #     TTE_BENCH_THREADS   thread counts to run (default: "1 <all cores>")
+#     TTE_BENCH_PREFILL   prompt tokens of the prefill measure (default 128)
+#     TTE_BENCH_PATHS     CPU kernel paths to run, each forced by TTE_CPU (default: the one this
+#                         machine gets), e.g. "avx512 avx512bf16" to compare them side by side
+#     TTE_BENCH_ROUNDS    rounds (default 1); each round runs every path at every thread count,
+#                         so on a shared machine the paths alternate and only ratios within a round count
+#     TTE_BENCH_BUILD     the build folder whose libtte.a is linked (default build)
 #     TTE_BENCH_LLAMACPP  0 skips llama.cpp (default 1: needs node and npm)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${TTE_BENCH_DIR:-build/bench}
 model=$dir/r1-distill-qwen-1.5b-shape-bf16
 threads=${TTE_BENCH_THREADS:-1 $(nproc)}
+prefill=${TTE_BENCH_PREFILL:-128}
+paths=${TTE_BENCH_PATHS:-default}
+rounds=${TTE_BENCH_ROUNDS:-1}
+build=${TTE_BENCH_BUILD:-build}
 if [ ! -f "$model/model.safetensors" ]; then
     echo "engine.sh: writing the benchmark model to $model (once)" >&2
     /usr/bin/python3 tools/make_bench_model.py "$model" >&2
 fi
-make -s build/libtte.a
+make -s BUILD="$build" "$build/libtte.a"
 cc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -Isrc/lib \
-    -o build/engine_bench bench/engine_bench.c build/libtte.a \
+    -o "$build/engine_bench" bench/engine_bench.c "$build/libtte.a" \
     $(pkg-config --libs jansson libzstd libpcre2-8 libutf8proc) -lcsv -lm -lpthread
-for t in $threads; do
-    echo "engine.sh: tte, $t thread(s), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-    build/engine_bench "$model" "$t"
+for round in $(seq "$rounds"); do
+    for t in $threads; do
+        for p in $paths; do
+            echo "engine.sh: round $round, tte, path $p, $t thread(s), $(nproc) cores," \
+                "load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+            if [ "$p" = default ]; then
+                "$build/engine_bench" "$model" "$t" "$prefill"
+            else
+                TTE_CPU=$p "$build/engine_bench" "$model" "$t" "$prefill"
+            fi
+        done
+    done
 done
 
 [ "${TTE_BENCH_LLAMACPP:-1}" = 1 ] || exit 0

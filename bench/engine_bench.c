@@ -1,12 +1,14 @@
 /* engine_bench: speed of the CPU engine on one model folder, and the machine's memory bandwidth.
  *
- *   engine_bench MODEL_DIR [THREADS]
+ *   engine_bench MODEL_DIR [THREADS [PREFILL_TOKENS]]
  *
- * Prints one JSON object: load time, prefill tokens/s, decode tokens/s at batch 1, 8 and 32, the
+ * Prints one JSON object: load time, prefill tokens/s (one prompt of PREFILL_TOKENS, default 128),
+ * decode tokens/s at batch 1, 8 and 32, the
  * read bandwidth of this machine (a multi-threaded AVX-512 / scalar sum over a 2 GiB buffer, best of
  * 5), the bytes of weights one batch-1 decode step reads and so the bandwidth bound in tokens/s,
  * and the process's resident memory split into file-backed (the mapped weights) and anonymous
- * (KV cache, activations) parts. Built and run by bench/engine.sh. */
+ * (KV cache, activations) parts. "simd" names the kernel path (TTE_CPU forces one). Built and run
+ * by bench/engine.sh. */
 #include "engine/cpu_kernels.h"
 #include "engine/engine.h"
 #include "engine/sampler.h"
@@ -133,12 +135,14 @@ int main(int argc, char **argv) {
     }
     int threads = argc > 2 ? atoi(argv[2]) : 0;
     if (threads <= 0 || threads > 256) threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    int prefill_n = argc > 3 ? atoi(argv[3]) : 128;
+    if (prefill_n < 16 || prefill_n > 4096) prefill_n = 128;
     char err[512];
     double t0 = now();
     tte_model *m = tte_model_load(argv[1], err, sizeof err);
     if (!m) die("load", err);
     int vocab = tte_model_config(m)->vocab_size;
-    size_t kv_tokens = 32 * 160;
+    size_t kv_tokens = 32 * 160 > prefill_n + 16 ? 32 * 160 : (size_t)prefill_n + 16;
     tte_engine_opts o = {.threads = threads, .kv_bytes = 0};
     tte_engine *probe = tte_engine_create(m, &o, err, sizeof err);
     if (!probe) die("engine", err);
@@ -148,10 +152,9 @@ int main(int argc, char **argv) {
     if (!e) die("engine", err);
     double load_s = now() - t0;
 
-    /* Prefill of one 128-token prompt (after a warm-up that pages the weights in). */
-    enum { PREFILL = 128 };
-    int32_t prompt[PREFILL];
-    for (int i = 0; i < PREFILL; i++) prompt[i] = (int32_t)((i * 31) % vocab);
+    /* Prefill of one prompt (after a warm-up that pages the weights in). */
+    int32_t *prompt = malloc((size_t)prefill_n * sizeof *prompt);
+    for (int i = 0; i < prefill_n; i++) prompt[i] = (int32_t)((i * 31) % vocab);
     float *lg = malloc((size_t)vocab * sizeof *lg);
     int s = tte_seq_new(e);
     tte_span sp = {s, prompt, 16};
@@ -160,12 +163,13 @@ int main(int argc, char **argv) {
     double first_forward_s = now() - warm0;
     tte_seq_free(e, s);
     s = tte_seq_new(e);
-    sp = (tte_span){s, prompt, PREFILL};
+    sp = (tte_span){s, prompt, prefill_n};
     double p0 = now();
     if (tte_engine_forward(e, &sp, 1, 0, lg, err, sizeof err) != 0) die("prefill", err);
-    double prefill = PREFILL / (now() - p0);
+    double prefill = prefill_n / (now() - p0);
     tte_seq_free(e, s);
     free(lg);
+    free(prompt);
 
     double d1 = decode_rate(e, vocab, 1, 16, 16);
     double d8 = decode_rate(e, vocab, 8, 16, 8);
@@ -176,11 +180,11 @@ int main(int argc, char **argv) {
     tte_pool_free(pool);
     size_t bytes = tte_model_bytes_per_token(m);
     printf("{\"model\":\"%s\",\"threads\":%d,\"simd\":\"%s\",\"load_s\":%.3f,\"first_forward_s\":%.2f,"
-           "\"prefill_tok_s\":%.2f,\"decode_tok_s\":{\"1\":%.3f,\"8\":%.3f,\"32\":%.3f},"
+           "\"prefill_tokens\":%d,\"prefill_tok_s\":%.2f,\"decode_tok_s\":{\"1\":%.3f,\"8\":%.3f,\"32\":%.3f},"
            "\"batch32_over_batch1\":%.2f,\"read_bandwidth_gb_s\":%.2f,\"weight_bytes_per_token\":%zu,"
            "\"bandwidth_bound_tok_s\":%.3f,\"batch1_fraction_of_bound\":%.3f,\"mapped_mb\":%.0f,"
            "\"rss_file_mb\":%.0f,\"rss_anon_mb\":%.0f,\"kv_cache_mb\":%.0f}\n",
-           argv[1], threads, tte_cpu_path_name(tte_cpu_path_now()), load_s, first_forward_s, prefill, d1, d8,
+           argv[1], threads, tte_cpu_path_name(tte_cpu_path_now()), load_s, first_forward_s, prefill_n, prefill, d1, d8,
            d32, d32 / d1, bw / 1e9, bytes, bw / (double)bytes, d1 / (bw / (double)bytes),
            (double)tte_model_mapped_bytes(m) / 1e6, rss_file / 1e3, rss_anon / 1e3, (double)o.kv_bytes / 1e6);
     tte_engine_free(e);
