@@ -212,6 +212,10 @@ Test(equal, math_verify_percent_sum_and_line_breaks) {
     NE(LATEX, "\\sum_{k=0}^{n} k", "\\sum_{k=1}^{n+1} k");
     EQ(LATEX, "F_n = \\sum_{k=0}^{n-1} F_k F_{n-k-1}", "F_n = \\sum_{k=0}^{n-1} F_{n-k-1} F_k");
     EQ(LATEX, "\\sum_{i=1}^{0} i", "0"); /* an empty sum */
+    /* A full stop after an answer goes, an ellipsis of dots stays (normalize_latex drops \ldots) */
+    EQ(LATEX, "\\frac{1}{3}", "\\frac{1}{3}.");
+    NE(LATEX, "1, 2, 3", "1, 2, 3, ...");
+    EQ(LATEX, "1,2,3", "1,2,3,\\ldots");
 }
 
 Test(extract, line_break_between_numbers) {

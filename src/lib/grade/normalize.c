@@ -486,6 +486,9 @@ static char *trim_spaces(const char *s) {
     size_t n = strlen(t);
     while (n > 0 && (t[n - 1] == ' ' || t[n - 1] == '.' || t[n - 1] == ',' || t[n - 1] == ';')) {
         if (t[n - 1] == '.' && n >= 2 && t[n - 2] == '\\') break;
+        /* "1, 2, 3, ...": an ellipsis written with dots is part of the answer, not its full stop
+         * (Math-Verify leaves it, and the list no longer equals 1, 2, 3); \ldots is gone already */
+        if (t[n - 1] == '.' && n >= 3 && t[n - 2] == '.' && t[n - 3] == '.') break;
         t[--n] = 0;
     }
     size_t lead = 0;
