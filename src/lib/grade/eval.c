@@ -135,7 +135,16 @@ static void combine(expr_kind op, const val *a, const val *b, val *out) {
 
 /* Work of the sums being evaluated: the product of their term counts, so that nested sums stay
  * bounded (past the budget, or past a nesting depth, a sum is read by its samples below). */
-enum { SUM_WORK_MAX = 10000, SUM_DEPTH_MAX = 6 };
+enum { SUM_WORK_MAX = 100000, SUM_DEPTH_MAX = 6 };
+
+/* Nodes of E, counted up to LIMIT: the cost of one evaluation. */
+static long nodes_of(const expr *e, long limit) {
+    if (!e || limit <= 0) return 0;
+    long n = 1 + nodes_of(e->a, limit - 1);
+    n += nodes_of(e->b, limit - n);
+    for (int k = 0; k < e->n && n < limit; k++) n += nodes_of(e->items[k], limit - n);
+    return n;
+}
 static _Thread_local long sum_work = 1;
 static _Thread_local int sum_depth;
 
@@ -165,8 +174,9 @@ static double eval_bigop(const expr *e, const vars *vs) {
     double a = lo.v[0], b = hi.v[0], r = e->kind == E_SUM ? 0 : 1;
     if (isnan(a) || isnan(b)) return NAN;
     sum_depth++;
-    double terms = b - a + 1;
-    if (a == floor(a) && b == floor(b) && terms <= SUM_WORK_MAX / sum_work) {
+    /* the work of the terms: their count times the body's size, times that of the sums around */
+    double terms = b - a + 1, cost = (double)nodes_of(e->a, SUM_WORK_MAX);
+    if (a == floor(a) && b == floor(b) && terms * cost <= (double)(SUM_WORK_MAX / sum_work)) {
         long saved = sum_work;
         sum_work *= terms > 1 ? (long)terms : 1;
         for (double k = a; k <= b && !isnan(r); k++)
