@@ -31,8 +31,9 @@ typedef struct {
     stop_reason stop;
     int closing;         /* the step ended; its last token is being fed for the next logits */
     int generating;      /* in this round */
-    long prm_read;       /* the PRM feed's row that scores the step being scored, or -1 */
-    double pending;      /* that score, once read */
+    int prm_wait;        /* a step is being scored: its feed ends at the token its score is read at */
+    tte_tokens prm_tail; /* the PRM tokens after that one (a format's text after its score mark) */
+    double pending;      /* the score, once read */
     int round;           /* revise: the attempt's round; its cost, up to the attempt's end: */
     tte_cost spent, spent_rm;
 } solution;
@@ -73,7 +74,6 @@ static int new_solution(searcher *s) {
     solution *x = &s->sol[s->n_sol];
     memset(x, 0, sizeof *x);
     x->lane = x->prm_lane = -1;
-    x->prm_read = -1;
     x->next = tte_xmalloc((size_t)s->width * sizeof *x->next);
     /* Each solution its own stream of draws, from the item's seed and its index. */
     tte_rng_seed(&x->rng, s->item_seed ^ ((uint64_t)s->n_sol + 1) * 0xbf58476d1ce4e5b9ull);
@@ -116,6 +116,7 @@ static void free_solutions(searcher *s) {
     for (int i = 0; i < s->n_sol; i++) {
         end_solution(s, i);
         tte_tokens_free(&s->sol[i].ids);
+        tte_tokens_free(&s->sol[i].prm_tail);
         free(s->sol[i].step_end), free(s->sol[i].scores), free(s->sol[i].next);
     }
     s->n_sol = 0;
@@ -184,8 +185,12 @@ static int on_prm_logits(void *ctx, tte_sched *sched, int lane, const float *log
                          int fed_all, char *err, size_t errlen) {
     searcher *s = ctx;
     solution *x = &s->sol[s->by_prm_lane[lane]];
-    long row = x->prm_read - first;
-    if (row >= 0 && row < rows) x->pending = tte_prm_score(s->prm, logits + (size_t)row * (size_t)s->width_prm);
+    if (x->prm_wait == 1) {
+        /* The step's row; then what follows its score mark, whose logits nobody needs. */
+        x->pending = tte_prm_score(s->prm, logits);
+        x->prm_wait = 2;
+        if (x->prm_tail.n) tte_sched_feed(sched, lane, x->prm_tail.ids, (int)x->prm_tail.n, TTE_LOGITS_LAST);
+    }
     return 0;
 }
 
@@ -237,19 +242,27 @@ static int score(searcher *s, const int *list, int n, char *err, size_t errlen) 
             x->scores = tte_xrealloc(x->scores, (size_t)x->cap_steps * sizeof *x->scores);
         }
         x->step_end[x->n_steps] = (int)x->ids.n;
-        x->prm_read = (long)read;
+        x->prm_wait = 1;
         x->pending = NAN;
         tte_cost_step(&s->spent_rm, &s->cost_rm, tte_sched_lane_len(s->rm->sched, x->prm_lane), (long)feed.n, 0,
                       s->o->n);
-        tte_sched_feed(s->rm->sched, x->prm_lane, feed.ids, (int)feed.n, TTE_LOGITS_ALL);
+        /* Fed up to the read token, so that only its row of logits is made (a language-model PRM's
+         * rows are vocabulary-sized). */
+        x->prm_tail.n = 0;
+        if (feed.n > read + 1) {
+            TTE_GROW(x->prm_tail.ids, x->prm_tail.cap, feed.n - read - 1);
+            memcpy(x->prm_tail.ids, feed.ids + read + 1, (feed.n - read - 1) * sizeof *feed.ids);
+            x->prm_tail.n = feed.n - read - 1;
+        }
+        tte_sched_feed(s->rm->sched, x->prm_lane, feed.ids, (int)read + 1, TTE_LOGITS_LAST);
         tte_tokens_free(&feed);
     }
     if (tte_sched_run_fed(s->rm->sched, on_prm_logits, s, err, errlen) != 0) return -1;
     for (int k = 0; k < n; k++) {
         solution *x = &s->sol[list[k]];
-        if (x->prm_read < 0) continue;
+        if (!x->prm_wait) continue;
         x->scores[x->n_steps++] = x->pending;
-        x->prm_read = -1;
+        x->prm_wait = 0;
     }
     return 0;
 }

@@ -14,7 +14,9 @@
 #include "xalloc.h"
 
 typedef struct {
-    size_t *reads; /* the feed's positions whose output rows score the steps */
+    size_t *reads; /* the input's positions whose output rows score the steps */
+    tte_tokens input; /* the PRM's whole input: fed from read to read */
+    int next;         /* the step whose row comes next */
     int n_steps;
     double *scores;
     long fed; /* tokens of the PRM's input */
@@ -115,7 +117,6 @@ static int prepare(void *ctx, tte_jsonl *in, json_t *rec, int job, tte_tokens *f
                               s->ses->cfg->max_position_embeddings);
     r->scores = tte_xmalloc((size_t)r->n_steps * sizeof *r->scores);
     r->fed = n;
-    *flags = TTE_LOGITS_ALL;
     r->key = input_key(s, feed, r);
     json_t *hit = s->ses->cache && !s->opt->refresh ? tte_cache_get_json(s->ses->cache, r->key) : NULL;
     if (json_array_size(hit) == (size_t)r->n_steps) {
@@ -124,6 +125,15 @@ static int prepare(void *ctx, tte_jsonl *in, json_t *rec, int job, tte_tokens *f
         feed->n = 0; /* nothing to feed: the job is done */
     }
     json_decref(hit);
+    /* Fed up to each read token in turn, so that only the rows that score steps are made (a
+     * language-model PRM's rows are vocabulary-sized); still one pass over the input. */
+    *flags = TTE_LOGITS_LAST;
+    if (feed->n) {
+        r->input = *feed;
+        feed->ids = tte_xmalloc((r->reads[0] + 1) * sizeof *feed->ids);
+        memcpy(feed->ids, r->input.ids, (r->reads[0] + 1) * sizeof *feed->ids);
+        feed->n = feed->cap = r->reads[0] + 1;
+    }
     *pages = tte_sched_pages_for(n) + 1;
     return 0;
 }
@@ -133,12 +143,11 @@ static int on_logits(void *ctx, tte_sched *sched, int lane, int job, const float
                      int fed_all, char *err, size_t errlen) {
     scorer *s = ctx;
     request *r = &s->reqs[job];
-    int width = tte_sched_width(sched);
-    for (int k = 0; k < r->n_steps; k++) {
-        long row = (long)r->reads[k] - first;
-        if (row >= 0 && row < rows) r->scores[k] = tte_prm_score(s->prm, logits + (size_t)row * (size_t)width);
-    }
-    return fed_all;
+    r->scores[r->next++] = tte_prm_score(s->prm, logits);
+    if (r->next == r->n_steps) return 1;
+    size_t from = r->reads[r->next - 1] + 1;
+    tte_sched_feed(sched, lane, r->input.ids + from, (int)(r->reads[r->next] + 1 - from), TTE_LOGITS_LAST);
+    return 0;
 }
 
 static void finish(void *ctx, int job, json_t *rec) {
@@ -159,6 +168,7 @@ static void finish(void *ctx, int job, json_t *rec) {
     tte_cost_step(&spent, &s->cost, 0, r->fed, 0, 1);
     tte_cost_set(rec, "prm_", &spent);
     free(r->reads), free(r->scores);
+    tte_tokens_free(&r->input);
     r->reads = NULL, r->scores = NULL;
 }
 
@@ -177,7 +187,8 @@ int prm_run(tte_session *ses, const prm_options *o, tte_jsonl *in, FILE *out) {
             rc = tte_jobs_run(ses->sched, in, out, o->batch, &(tte_jobs_client){prepare, on_logits, finish},
                               &s);
     }
-    for (size_t i = 0; i < s.n_reqs; i++) free(s.reqs[i].reads), free(s.reqs[i].scores);
+    for (size_t i = 0; i < s.n_reqs; i++)
+        free(s.reqs[i].reads), free(s.reqs[i].scores), tte_tokens_free(&s.reqs[i].input);
     free(s.reqs);
     tte_prm_free(s.prm);
     return rc;

@@ -68,6 +68,7 @@ static int admit(void *ctx, tte_sched *s, char *err, size_t errlen) {
         if (r->next_start == r->n_jobs && (r->read_all || !read_next(r))) break;
         job *j = &r->jobs[r->next_start];
         if (j->feed.n == 0) { /* nothing to compute */
+            tte_tokens_free(&j->feed);
             r->next_start++;
             j->done = 1;
             write_ready(r);
