@@ -31,6 +31,9 @@ typedef struct {
     tte_cost_model cost;
     request *reqs;
     size_t n_reqs, cap_reqs;
+    /* Thinkings cut at the delimiter, and those it occurred in: a delimiter that never occurs is
+     * most likely the wrong one, and every trace would be one step. */
+    int n_cut, n_delimited;
 } scorer;
 
 /* The record's steps: its "steps" list, or tte-gen's thinking cut at the delimiter (empty pieces
@@ -60,6 +63,8 @@ static int record_steps(scorer *s, tte_jsonl *in, json_t *rec, const char ***tex
         return -1;
     const char *delim = tte_prm_step_delim(s->prm);
     size_t dl = strlen(delim);
+    s->n_cut++;
+    if (strstr(thinking, delim)) s->n_delimited++;
     for (const char *at = thinking;;) {
         const char *next = strstr(at, delim);
         size_t len = next ? (size_t)(next - at) : strlen(at);
@@ -186,6 +191,15 @@ int prm_run(tte_session *ses, const prm_options *o, tte_jsonl *in, FILE *out) {
         else
             rc = tte_jobs_run(ses->sched, in, out, o->batch, &(tte_jobs_client){prepare, on_logits, finish},
                               &s);
+        if (rc == 0 && s.n_cut > 0 && s.n_delimited == 0) {
+            json_t *d = json_string(tte_prm_step_delim(s.prm));
+            char *shown = json_dumps(d, JSON_ENCODE_ANY);
+            tte_warn("%s: field \"thinking\": the step delimiter %s occurs in none of the %d records' thinking, so "
+                     "each was scored as one step (give --step-delim, or step_delim in the PRM's tte_prm.json)",
+                     tte_jsonl_name(in), shown, s.n_cut);
+            free(shown), json_decref(d);
+            rc = -1;
+        }
     }
     for (size_t i = 0; i < s.n_reqs; i++)
         free(s.reqs[i].reads), free(s.reqs[i].scores), tte_tokens_free(&s.reqs[i].input);

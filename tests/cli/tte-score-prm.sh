@@ -60,6 +60,12 @@ grep -q 'best-of-k (PRM)' "$TMP/plot" && grep -q 'weighted vote (PRM)' "$TMP/plo
 tte-fit --metric correct <(jq -c 'del(.prm_score)' "$TMP/gp") |
     jq -e -s 'map(select(.kind == "passk")) | all(.[]; has("bon_at_k") | not)' >/dev/null || fail "bon_at_k without scores"
 
+# A delimiter that occurs in no record's thinking: every record is written (scored as one step), then
+# one line says so, exit 1.
+expect_fail 1 "gen: field \"thinking\": the step delimiter \"@@\" occurs in none of the 16 records" \
+    tte-score --prm "$PRM" --step-delim @@ "$TMP/gen"
+[ "$(wc -l <"$TMP/out")" = 16 ] || fail "records lost before the delimiter error"
+
 # Bad input: one line each.
 echo '{"id": "b", "problem": "x", "steps": ["a!b"], "answer": "1"}' >"$TMP/bad"
 expect_fail 1 'bad:1: field "steps": step 1 holds the token the PRM reads its score at' tte-score --prm "$PRM" "$TMP/bad"
