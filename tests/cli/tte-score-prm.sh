@@ -30,6 +30,25 @@ tte-score --prm "$PRM" --prm-agg min "$TMP/steps" | jq -e '.prm_score == (.step_
 tte-score --prm "$PRM" --prm-agg prod "$TMP/steps" |
     jq -e '(.prm_score - (.step_scores | reduce .[] as $s (1; . * $s)) | fabs) < 1e-15' >/dev/null || fail "prod"
 
+# RLHFlow style: each step a user turn and each answer an assistant turn "+", the score read where
+# that "+" is predicted; against teacher forcing of the same conversation up to there.
+RL=$TMP/rlhflow
+mkdir -p "$RL"
+for f in config.json model.safetensors tokenizer.json tokenizer_config.json; do ln -s "$MODEL/$f" "$RL/$f"; done
+jq -n -c '{style: "rlhflow", prefix: "Chat\n", first_step: "U {problem} {step}\nA\n{score}+\n",
+    step: "U {step}\nA\n{score}+\n"}' >"$RL/tte_prm.json"
+tte-score --prm "$RL" "$TMP/steps" >"$TMP/rl" || fail "rlhflow"
+# The conversation through each step's assistant header, built here, teacher-forced with + and -.
+jq -c '.problem as $p | .steps as $s | range(0; $s | length) as $k |
+    {text: ("Chat\n" + ([range(0; $k + 1) as $i | "U " + (if $i == 0 then $p + " " else "" end) + $s[$i] +
+        "\nA\n" + (if $i < $k then "+\n" else "" end)] | add))}' "$TMP/steps" |
+    tte-gen --model "$MODEL" --encode | jq -c '.ids as $p | ({prompt_ids: $p, text: "+"}, {prompt_ids: $p, text: "-"})' |
+    tte-score --model "$MODEL" --logprobs | jq -s -c '[range(0; length; 2) as $i |
+    (.[$i].logprobs[0] | exp) as $g | (.[$i + 1].logprobs[0] | exp) as $b | $g / ($g + $b)]' >"$TMP/rlwant"
+jq -e --slurpfile w "$TMP/rlwant" '[.step_scores, $w[0]] | transpose | length == 3 and
+    all(.[]; (.[0] - .[1] | fabs) < 1e-9)' "$TMP/rl" >/dev/null ||
+    fail "rlhflow step scores differ from teacher forcing: $(jq -c .step_scores "$TMP/rl") vs $(cat "$TMP/rlwant")"
+
 # tte-gen's records: the thinking cut at the delimiter, then the forced answer; batching changes nothing.
 tte-fetch arith --count 4 --seed 2 | tte-gen --model "$MODEL" --budgets 4..5 -n 2 >"$TMP/gen"
 tte-score --prm "$PRM" "$TMP/gen" >"$TMP/gp"
