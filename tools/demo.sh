@@ -2,7 +2,8 @@
 # `make demo`: the whole study on the embedded tiny model, in a few minutes on a laptop.
 #
 #   tte-fetch arith (64 held-out items) | tte-gen (budgets 2^3..2^8, 4 samples) | tte-score |
-#   tte-fit | tte-plot  ->  demo/curves.png, demo/discrete-vs-continuous.png and a table
+#   tte-fit | tte-plot  ->  demo/curves.png, demo/discrete-vs-continuous.png, demo/report.pdf
+#   (tables, then every figure) and a table
 #
 # Every stage writes its file through a temporary name, so an interrupted demo leaves no half file;
 # tte-gen and tte-score cache their work ($TTE_CACHE), so a second run takes seconds.
@@ -20,8 +21,10 @@ stage $OUT/curves.gp tte-plot --figure curves \
     --image $OUT/curves.png $OUT/fits.jsonl
 stage $OUT/discrete-vs-continuous.gp tte-plot --figure discrete-vs-continuous --image $OUT/discrete-vs-continuous.png \
     $OUT/fits.jsonl
+stage $OUT/report.gp tte-plot --figure report --terminal pdf --image $OUT/report.pdf $OUT/fits.jsonl
 gnuplot $OUT/curves.gp
 gnuplot $OUT/discrete-vs-continuous.gp
+gnuplot $OUT/report.gp
 
 # The table: per budget, accuracy and p_gold_norm; per metric, the best fit and the scores.
 jq -r -s '
@@ -40,3 +43,4 @@ jq -r -s '
         "\(map(select(.breakthroughness >= 0.5)) | length)")' $OUT/fits.jsonl
 echo
 echo "demo: $(($(date +%s) - start)) s; figures in $OUT/curves.png and $OUT/discrete-vs-continuous.png"
+echo "report (tables, then every figure): $OUT/report.pdf"

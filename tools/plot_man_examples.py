@@ -22,7 +22,9 @@ EXAMPLE = re.compile(r"(\.nf\n(tte-plot [^\n]*(?:\\e\n[^\n]*)*\| gnuplot)\n\.fi\
 
 def render(command):
     args = command.replace("\\e\n", " ").split("<")[0].split()[1:]
-    script = subprocess.run([os.path.join(ROOT, "bin", "tte-plot"), *args, FITS], check=True,
+    # The tools under test ($BIN, as tests/cli/ get it), else bin/.
+    tool = os.path.join(os.environ.get("BIN") or os.path.join(ROOT, "bin"), "tte-plot")
+    script = subprocess.run([tool, *args, FITS], check=True,
                             capture_output=True, text=True).stdout
     art = subprocess.run(["gnuplot"], input=script, check=True, capture_output=True, text=True).stdout
     lines = [line.rstrip() for line in art.split("\n")]

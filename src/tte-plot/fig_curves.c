@@ -96,21 +96,50 @@ static int curve_data(FILE *f, const plot_curve *c) {
     return n;
 }
 
-/* The key (ENTRIES lines; 0: no key) and, for a curve alone, its breakthroughness B, each in the
- * corner where it hides the fewest means and interval ends of the N curves. */
-static void curve_annotations(FILE *f, plot_curve *const *v, int n, const char *metric, int entries) {
-    plot_points p = {.ylo = NAN, .yhi = NAN};
+/* The fit a panel draws for C besides its points: the best, else the log-linear one; -1: none. */
+static int drawn_fit(const plot_curve *c) {
+    return c->best >= 0 ? c->best : c->fits[TTE_FIT_LOGLINEAR].present ? TTE_FIT_LOGLINEAR : -1;
+}
+
+/* What the N curves draw, as plot_points: the means, their interval bars, and the fitted curves
+ * across the axis (ALL_FITS: the log-linear one too, as plot_single draws it). */
+static plot_points drawn_points(plot_curve *const *v, int n, const char *metric, int all_fits) {
+    plot_points p = {.ylo = NAN, .yhi = NAN, .xpad = PLOT_BUDGET_PAD};
     if (plot_metric_is_probability(metric)) p.ylo = 0, p.yhi = 1;
-    for (int i = 0; i < n; i++)
-        for (int j = 0; j < v[i]->npoints; j++) {
-            const plot_point *pt = &v[i]->points[j];
-            plot_points_add(&p, log2(pt->budget), pt->mean);
-            plot_points_add(&p, log2(pt->budget), pt->lo);
-            plot_points_add(&p, log2(pt->budget), pt->hi);
+    if (n > 0 && plot_x_is_cost(v[0]->x_axis)) p.xpad = PLOT_COST_PAD;
+    for (int i = 0; i < n; i++) {
+        const plot_curve *c = v[i];
+        for (int j = 0; j < c->npoints; j++) {
+            const plot_point *pt = &c->points[j];
+            double x = log2(pt->budget);
+            plot_points_add(&p, x, pt->mean);
+            if (!isnan(pt->lo) && !isnan(pt->hi)) plot_points_segment(&p, x, pt->lo, x, pt->hi);
         }
+        if (c->npoints == 0) continue;
+        /* gnuplot draws a function across the whole axis, and clips it to the y range. */
+        double x0 = log2(c->points[0].budget) - p.xpad, x1 = log2(c->points[c->npoints - 1].budget) + p.xpad;
+        for (int k = 0; k < TTE_FIT_NKINDS; k++) {
+            if (!c->fits[k].present) continue;
+            if (k != drawn_fit(c) && !(all_fits && k == TTE_FIT_LOGLINEAR)) continue;
+            enum { SAMPLES = 48 };
+            for (int s = 0; s <= SAMPLES; s++) {
+                double x = x0 + (x1 - x0) * s / SAMPLES, y = tte_fit_predict(k, c->fits[k].p, x);
+                if (p.ylo < p.yhi && (y < p.ylo || y > p.yhi)) continue;
+                plot_points_add(&p, x, y);
+            }
+        }
+    }
+    return p;
+}
+
+/* The key (ENTRIES lines, the longest LONGEST characters; 0 entries: no key) and, for a curve
+ * alone, its breakthroughness B, each in a corner where it hides none of what the N curves draw. */
+static void curve_annotations(FILE *f, plot_curve *const *v, int n, const char *metric, int entries,
+                              int longest) {
+    plot_points p = drawn_points(v, n, metric, n == 1);
     int key = -1;
     if (entries > 0)
-        key = script_key_placed(f, &p, entries);
+        key = script_key_placed(f, &p, entries, longest);
     else
         fputs("set key off\n", f);
     if (n == 1 && !isnan(v[0]->breakthroughness)) {
@@ -124,6 +153,20 @@ static void curve_annotations(FILE *f, plot_curve *const *v, int n, const char *
 /* The key lines of plot_single. */
 static int single_entries(const plot_curve *c) {
     return 1 + c->fits[TTE_FIT_LOGLINEAR].present + (c->best > TTE_FIT_LOGLINEAR);
+}
+
+/* The longest key title of plot_single: "mean, CI", "log-linear (best)", "KIND (best)". */
+static int single_longest(const plot_curve *c) {
+    int longest = (int)strlen("mean, CI");
+    if (c->fits[TTE_FIT_LOGLINEAR].present) {
+        int n = (int)strlen(c->best == TTE_FIT_LOGLINEAR ? "log-linear (best)" : "log-linear");
+        longest = n > longest ? n : longest;
+    }
+    if (c->best > TTE_FIT_LOGLINEAR) {
+        int n = (int)strlen(tte_fit_name(c->best)) + (int)strlen(" (best)");
+        longest = n > longest ? n : longest;
+    }
+    return longest;
 }
 
 static void metric_axis(FILE *f, const char *metric) {
@@ -167,10 +210,16 @@ static void curves_overlay(FILE *f, const curve_list *l, const char *metric, con
         x_axis(f, budgets, nb, in.v[0]->x_axis);
         free(budgets);
         metric_axis(f, metric);
-        curve_annotations(f, in.v, in.n, metric, in.n + 1);
-        int *ids = tte_xmalloc(tte_xmul(in.n, sizeof *ids));
         const char **models = tte_xmalloc(tte_xmul(in.n, sizeof *models));
-        for (int i = 0; i < in.n; i++) ids[i] = curve_data(f, in.v[i]), models[i] = in.v[i]->model;
+        for (int i = 0; i < in.n; i++) models[i] = in.v[i]->model;
+        /* The key: a line per model, less the models' shared prefix, which heads it. */
+        size_t shared = plot_common_prefix(models, in.n);
+        int longest = (int)shared;
+        for (int i = 0; i < in.n; i++)
+            if ((int)(strlen(models[i]) - shared) > longest) longest = (int)(strlen(models[i]) - shared);
+        curve_annotations(f, in.v, in.n, metric, in.n + (shared > 0), longest);
+        int *ids = tte_xmalloc(tte_xmul(in.n, sizeof *ids));
+        for (int i = 0; i < in.n; i++) ids[i] = curve_data(f, in.v[i]);
         size_t prefix = script_key_prefix(f, models, in.n);
         free(models);
         fputs("plot ", f);
@@ -178,7 +227,7 @@ static void curves_overlay(FILE *f, const curve_list *l, const char *metric, con
             const plot_curve *c = in.v[i];
             /* The best fit in the model's colour and dash; the log-linear one only when it is best
              * or the only fit, since two lines per model would bury the points. */
-            int fit = c->best >= 0 ? c->best : c->fits[TTE_FIT_LOGLINEAR].present ? TTE_FIT_LOGLINEAR : -1;
+            int fit = drawn_fit(c);
             fprintf(f, "%s$curve%d using 1:2:3:4 with yerrorbars lt %d title ", i ? ", \\\n     " : "",
                     ids[i], i + 1);
             script_quote(f, c->model + prefix);
@@ -215,7 +264,7 @@ void figure_curves(FILE *f, const plot_data *d, const plot_options *o) {
         x_axis(f, budgets, nb, l.v[i]->x_axis);
         free(budgets);
         metric_axis(f, metric);
-        curve_annotations(f, &l.v[i], 1, metric, single_entries(l.v[i]));
+        curve_annotations(f, &l.v[i], 1, metric, single_entries(l.v[i]), single_longest(l.v[i]));
         plot_single(f, l.v[i], curve_data(f, l.v[i]));
     }
     script_end(f);
@@ -251,6 +300,16 @@ void figure_discrete_vs_continuous(FILE *f, const plot_data *d, const plot_optio
         tte_die("discrete-vs-continuous: no model and dataset has curve records for both 'correct' and "
                 "'p_gold_norm'");
     script_begin(f, o, "correct, p_gold_norm, neg_entropy", nrows, ncols);
+    /* The key once, in the first panel of the first row with a free corner for it (the panels
+     * share their styles); below the first panel when none has. */
+    int key_panel = 0;
+    for (int m = ncols - 1; m >= 0; m--) {
+        const plot_curve *c = rows_of[m].v[0];
+        if (!c) continue;
+        plot_points p = drawn_points(&rows_of[m].v[0], 1, c->metric, 1);
+        if (plot_key_corner(&p, single_entries(c), single_longest(c)) >= 0) key_panel = m;
+        plot_points_free(&p);
+    }
     for (int r = 0; r < nrows; r++) {
         for (int m = 0; m < ncols; m++) {
             const plot_curve *c = rows_of[m].v[r];
@@ -268,8 +327,8 @@ void figure_discrete_vs_continuous(FILE *f, const plot_data *d, const plot_optio
             x_axis(f, budgets, nb, c->x_axis);
             free(budgets);
             metric_axis(f, c->metric);
-            /* The key once, in the first panel: the panels share their styles. */
-            curve_annotations(f, &rows_of[m].v[r], 1, c->metric, r == 0 && m == 0 ? single_entries(c) : 0);
+            curve_annotations(f, &rows_of[m].v[r], 1, c->metric, r == 0 && m == key_panel ? single_entries(c) : 0,
+                              single_longest(c));
             plot_single(f, c, curve_data(f, c));
         }
     }

@@ -116,7 +116,7 @@ void figure_frontier(FILE *f, const plot_data *d, const plot_options *o) {
         free(xs);
         fputs("set yrange [0:1]\n", f);
         /* Many lines over the whole range: the key goes under the plot, where it hides none. */
-        fputs("set key below\n", f);
+        fputs("set key below height 1\n", f); /* height: a line clear of the x label */
         script_ylabel(f, "accuracy");
         for (int i = 0; i < l.n; i++) {
             char name[32];

@@ -123,9 +123,15 @@ void figure_items(FILE *f, const plot_data *d, const plot_options *o) {
         script_budget_axis(f, it->budgets, it->n, "thinking tokens");
         metric_axis(f, "y", metric);
         if (!isnan(it->breakthroughness)) {
-            plot_points p = {.ylo = NAN, .yhi = NAN};
+            plot_points p = {.ylo = NAN, .yhi = NAN, .xpad = PLOT_BUDGET_PAD};
             if (plot_metric_is_probability(metric)) p.ylo = 0, p.yhi = 1;
-            for (int j = 0; j < it->n; j++) plot_points_add(&p, log2(it->budgets[j]), it->values[j]);
+            /* The points and the lines between them, as linespoints draws them. */
+            for (int j = 0; j < it->n; j++) {
+                plot_points_add(&p, log2(it->budgets[j]), it->values[j]);
+                if (j > 0)
+                    plot_points_segment(&p, log2(it->budgets[j - 1]), it->values[j - 1], log2(it->budgets[j]),
+                                        it->values[j]);
+            }
             char text[64];
             snprintf(text, sizeof text, "B = %.3g", it->breakthroughness);
             script_label_placed(f, &p, text, -1);
@@ -309,14 +315,28 @@ void figure_scores(FILE *f, const plot_data *d, const plot_options *o) {
         fprintf(f, "set xrange [%.10g:%.10g]\nset xlabel ", lo, hi);
         script_quote(f, what);
         fputc('\n', f);
+        script_x_tics_fitting(f, lo, hi);
         script_ylabel(f, "density");
         /* The study summarises breakthroughness by median and IQR, skew by mean and SD; the summary
-         * and the key go in room made above the bars. */
+         * and the key go in room made above the bars, the summary on two lines when one does not
+         * fit across. */
+        char count[32], summary[128];
+        snprintf(count, sizeof count, "n = %d", n);
         if (o->score_skew)
-            fprintf(f, "set label 'n = %d, mean %.3g, sd %.3g'", n, mean, sd);
+            snprintf(summary, sizeof summary, "mean %.3g, sd %.3g", mean, sd);
         else
-            fprintf(f, "set label 'n = %d, median %.3g, IQR %.3g-%.3g'", n, quantile(values, n, 0.5), q1, q3);
-        fputs(" at graph 0.98, graph 0.95 right font ',7'\nset key at graph 0.98, graph 0.85 right top\n", f);
+            snprintf(summary, sizeof summary, "median %.3g, IQR %.3g-%.3g", quantile(values, n, 0.5), q1, q3);
+        char line[sizeof count + sizeof summary + 2];
+        snprintf(line, sizeof line, "%s, %s", count, summary);
+        double key_top = 0.85;
+        if (script_text_fits(line)) {
+            fprintf(f, "set label '%s' at graph 0.98, graph 0.95 right font ',7'\n", line);
+        } else {
+            fprintf(f, "set label '%s' at graph 0.98, graph 0.95 right font ',7'\n", count);
+            fprintf(f, "set label '%s' at graph 0.98, graph 0.87 right font ',7'\n", summary);
+            key_top = 0.78;
+        }
+        fprintf(f, "set key at graph 0.98, graph %.2f right top\n", key_top);
         fputs("set offsets 0, 0, graph 0.5, 0\n", f);
         fprintf(f, "# %d scores; histogram of %d bins, Silverman bandwidth %.6g\n", n, nbins, bandwidth);
         char name[32];

@@ -38,9 +38,17 @@ static void passk_data(FILE *f, const plot_passk *p, int n) {
         fprintf(f, "passk%d_coverage(k) = exp(%.10g * k**%.10g)\n", n, p->cov_a, p->cov_b);
 }
 
+/* Adds the N values of Y at K as linespoints draws them: points and the lines between. */
+static void add_series(plot_points *p, const double *k, const double *y, int n) {
+    for (int j = 0; j < n; j++) {
+        plot_points_add(p, log2(k[j]), y[j]);
+        if (j > 0 && !isnan(y[j - 1]) && !isnan(y[j])) plot_points_segment(p, log2(k[j - 1]), y[j - 1], log2(k[j]), y[j]);
+    }
+}
+
 /* The panel's axes (k on log2 with a tic at every k of its records, and their budget; the fraction
- * solved) and its key. */
-static void passk_axes(FILE *f, plot_passk *const *v, int n) {
+ * solved) and its key. TITLE is the panel's, which takes the budget when the x label cannot. */
+static void passk_axes(FILE *f, plot_passk *const *v, int n, const char *title) {
     int total = 0;
     for (int i = 0; i < n; i++) total += v[i]->n;
     double *k = tte_xmalloc(tte_xmul(total + 1, sizeof *k));
@@ -52,25 +60,55 @@ static void passk_axes(FILE *f, plot_passk *const *v, int n) {
     if (same && !isnan(v[0]->budget)) {
         plot_budget_label(budget, sizeof budget, v[0]->budget);
         snprintf(label, sizeof label, "k (samples per problem at %s tokens)", budget);
-    }
-    script_budget_axis(f, k, plot_distinct(k, total), label);
-    free(k);
-    fputs("set yrange [0:1]\n", f);
-    /* The key where it hides the fewest values and fitted points. */
-    plot_points p = {.ylo = 0, .yhi = 1};
-    for (int i = 0; i < n; i++)
-        for (int j = 0; j < v[i]->n; j++) {
-            double kj = v[i]->k[j];
-            plot_points_add(&p, log2(kj), v[i]->pass[j]);
-            if (v[i]->maj) plot_points_add(&p, log2(kj), v[i]->maj[j]);
-            if (v[i]->bon) plot_points_add(&p, log2(kj), v[i]->bon[j]);
-            if (v[i]->weighted) plot_points_add(&p, log2(kj), v[i]->weighted[j]);
-            if (v[i]->has_coverage_fit)
-                plot_points_add(&p, log2(kj), exp(v[i]->cov_a * pow(kj, v[i]->cov_b)));
+        if (!script_text_fits(label)) {
+            /* Too long for a narrow panel: the budget goes to the title. */
+            snprintf(label, sizeof label, "k (samples per problem)");
+            char *t;
+            if (asprintf(&t, "%s, %s tokens", title, budget) < 0) tte_die("out of memory");
+            fputs("set title ", f);
+            script_quote(f, t);
+            fputc('\n', f);
+            free(t);
         }
-    /* Alone: pass@k, maj@k, the fit; together: a line per model under the models' shared name. */
-    script_key_placed(
-        f, &p, n == 1 ? 1 + (v[0]->maj != NULL) + 2 * (v[0]->bon != NULL) + v[0]->has_coverage_fit : n + 1);
+    }
+    int nk = plot_distinct(k, total);
+    script_budget_axis(f, k, nk, label);
+    fputs("set yrange [0:1]\n", f);
+    /* The key where it hides none of the values, the lines between them and the fitted curve. */
+    plot_points p = {.ylo = 0, .yhi = 1, .xpad = PLOT_BUDGET_PAD};
+    for (int i = 0; i < n; i++) {
+        const plot_passk *r = v[i];
+        add_series(&p, r->k, r->pass, r->n);
+        if (r->maj) add_series(&p, r->k, r->maj, r->n);
+        if (r->bon) add_series(&p, r->k, r->bon, r->n);
+        if (r->weighted) add_series(&p, r->k, r->weighted, r->n);
+        if (r->has_coverage_fit && nk > 0) {
+            double x0 = log2(k[0]) - PLOT_BUDGET_PAD, x1 = log2(k[nk - 1]) + PLOT_BUDGET_PAD;
+            for (int s = 0; s <= 48; s++) {
+                double x = x0 + (x1 - x0) * s / 48, c = exp(r->cov_a * pow(2, x * r->cov_b));
+                if (c >= 0 && c <= 1) plot_points_add(&p, x, c);
+            }
+        }
+    }
+    free(k);
+    /* Alone: pass@k, maj@k, the PRM's two, the fit; together: a line per model under the models'
+     * shared name. */
+    int entries, longest;
+    if (n == 1) {
+        entries = 1 + (v[0]->maj != NULL) + (v[0]->bon != NULL) + (v[0]->weighted != NULL) + v[0]->has_coverage_fit;
+        longest = v[0]->weighted ? (int)strlen("weighted vote (PRM)")
+                  : v[0]->bon    ? (int)strlen("best-of-k (PRM)")
+                                 : (int)strlen("coverage fit");
+    } else {
+        const char **models = tte_xmalloc(tte_xmul(n, sizeof *models));
+        for (int i = 0; i < n; i++) models[i] = v[i]->model;
+        size_t shared = plot_common_prefix(models, n);
+        entries = n + (shared > 0), longest = (int)shared;
+        for (int i = 0; i < n; i++)
+            if ((int)(strlen(models[i]) - shared) > longest) longest = (int)(strlen(models[i]) - shared);
+        free(models);
+    }
+    script_key_placed(f, &p, entries, longest);
     plot_points_free(&p);
     script_ylabel(f, "problems solved");
 }
@@ -149,8 +187,8 @@ void figure_passk(FILE *f, const plot_data *d, const plot_options *o) {
         else if (asprintf(&title, "%s: pass@k solid, maj@k dashed, fit dotted", in[0]->dataset) < 0)
             tte_die("out of memory");
         script_panel(f, title);
+        passk_axes(f, in, m, title);
         free(title);
-        passk_axes(f, in, m);
         const char **models = tte_xmalloc(tte_xmul(m, sizeof *models));
         for (int i = 0; i < m; i++)
             passk_data(f, in[i], (int)(in[i] - d->passk) + 1), models[i] = in[i]->model;

@@ -30,6 +30,9 @@ static const char help[] =
     "  sizes                    metric against model parameters (log axis), a line per budget (4 at most)\n"
     "  frontier                 accuracy against compute (tte-fit --x flops|bytes|tokens), a line per\n"
     "                           strategy: budget forcing, each search, majority / best-of-N / weighted\n"
+    "  report                   -t pdf: one PDF, a page of tables (best fits and AICc weights, item\n"
+    "                           consistency, breakthroughness, discrete vs continuous), then every\n"
+    "                           figure for every model and dataset\n"
     "\n"
     "Options:\n"
     "  -f, --figure NAME       the figure (see above)\n"
@@ -61,6 +64,7 @@ static const struct {
     {"items", figure_items},   {"heatmap", figure_heatmap},
     {"scores", figure_scores}, {"passk", figure_passk},
     {"sizes", figure_sizes},   {"frontier", figure_frontier},
+    {"report", figure_report},
 };
 
 static int terminal_of(const char *name) {

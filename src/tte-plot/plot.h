@@ -46,6 +46,7 @@ typedef struct {
     int best;                /* a tte_fit_kind, or -1 */
     double breakthroughness; /* NAN when absent or null */
     double model_params;     /* NAN when absent */
+    json_t *record;          /* the record itself (borrowed), for what the figures do not draw */
 } plot_curve;
 
 typedef struct {
@@ -81,6 +82,8 @@ typedef struct {
     char unplaced_at[256]; /* "FILE:LINE" of the first */
     plot_passk *passk;
     int npassk, cap_passk;
+    json_t **correlations; /* tte-fit's correlation records (borrowed from records) */
+    int ncorrelations, cap_correlations;
 } plot_data;
 
 /* Reads every record of the N files in PATHS (N == 0: stdin). Unknown kinds are ignored; a bad
@@ -112,6 +115,10 @@ int plot_selected(const plot_options *o, const char *model, const char *dataset)
 /* Writes the header, terminal, palette and "set multiplot" for ROWS x COLS panels. */
 void script_begin(FILE *f, const plot_options *o, const char *what, int rows, int cols);
 void script_end(FILE *f);
+/* The header, terminal and output alone, for a report's first page of text. */
+void script_open(FILE *f, const plot_options *o, const char *what);
+/* With ON, script_begin writes no terminal and output: the figures of a report after its first. */
+void script_continue(int on);
 /* Resets what one panel set (title, labels, ranges) before the next panel. */
 void script_panel(FILE *f, const char *title);
 /* Writes S as a gnuplot single-quoted string: no substitution happens inside, quotes are doubled
@@ -149,24 +156,40 @@ int plot_metric_parse(const char *metric);
 /* Axis label of a metric ("accuracy" for correct, ...); a name plot_metric_parse does not know is its
  * own label. */
 const char *plot_metric_label(const char *metric);
-/* Where the key and labels go: the corner of the plot that hides the fewest of the drawn points.
- * X are positions as drawn (log2 of a budget), Y values on [ylo, yhi] (the points' own range when
- * ylo >= yhi, e.g. NAN). */
+/* Where the key and labels go: the corner of the plot that hides none of what is drawn (points,
+ * interval bars, lines and fitted curves, sampled), judged from the key's or label's real size
+ * (its characters in its font) against the panel's plot area; outside the plot when no corner is
+ * free. X are positions as drawn (log2 of a budget), Y values on [ylo, yhi] (the points' own range
+ * when ylo >= yhi, e.g. NAN); the axis reaches XPAD (log2 units) past the outermost points. */
 typedef struct {
     double *x, *y;
     int n, cap;
     double ylo, yhi;
+    double xpad;
 } plot_points;
+/* The padding of script_budget_axis and script_cost_axis, in log2 units. */
+#define PLOT_BUDGET_PAD 0.35
+#define PLOT_COST_PAD 0.678 /* log2(1.6) */
 enum { PLOT_CORNERS = 4 };
 void plot_points_add(plot_points *p, double x, double y);
+/* Points along the line from (X0, Y0) to (X1, Y1), as drawn. */
+void plot_points_segment(plot_points *p, double x0, double y0, double x1, double y1);
 void plot_points_free(plot_points *p);
 /* The corner (0..3) where a box of WIDTH x HEIGHT (fractions of the plot) hides the fewest points,
- * other than TAKEN (-1: none); ties go to top left, bottom right, top right, bottom left. */
-int plot_free_corner(const plot_points *p, double width, double height, int taken);
-/* "set key CORNER" for a key of ENTRIES lines; returns the corner. */
-int script_key_placed(FILE *f, const plot_points *p, int entries);
-/* A label TEXT in the best corner other than TAKEN. */
+ * other than TAKEN (-1: none); ties go to top left, bottom right, top right, bottom left. *HIDDEN
+ * (when not NULL) gets how many it hides (all of them when the box is as large as the plot). */
+int plot_free_corner(const plot_points *p, double width, double height, int taken, int *hidden);
+/* The free corner for a key of ENTRIES lines, the longest LONGEST characters, or -1: none. */
+int plot_key_corner(const plot_points *p, int entries, int longest);
+/* "set key CORNER" for a key of ENTRIES lines, the longest LONGEST characters; returns the corner,
+ * or -1 when no corner is free and the key goes below the plot. */
+int script_key_placed(FILE *f, const plot_points *p, int entries, int longest);
+/* A label TEXT in a free corner other than TAKEN, or, when none is free, after the x label. */
 void script_label_placed(FILE *f, const plot_points *p, const char *text, int taken);
+/* Whether TEXT, in the panel's font, fits across its plot. */
+int script_text_fits(const char *text);
+/* "set xtics STEP" for an x axis over [LO, HI] whose labels fit across the plot without touching. */
+void script_x_tics_fitting(FILE *f, double lo, double hi);
 /* "MODEL, DATASET" as a panel title (either may be ""); the caller frees. */
 char *plot_group_title(const char *model, const char *dataset);
 /* The x axis label of tte-fit's --x AXIS ("thinking tokens" for budget). */
@@ -187,5 +210,7 @@ void figure_heatmap(FILE *f, const plot_data *d, const plot_options *o);
 void figure_scores(FILE *f, const plot_data *d, const plot_options *o);
 void figure_passk(FILE *f, const plot_data *d, const plot_options *o);
 void figure_frontier(FILE *f, const plot_data *d, const plot_options *o);
+/* fig_report.c: a PDF of tables, then every figure for every model and dataset. */
+void figure_report(FILE *f, const plot_data *d, const plot_options *o);
 
 #endif

@@ -163,6 +163,14 @@ static void read_curve(plot_data *d, tte_jsonl *r, json_t *rec) {
     read_fits(r, rec, c);
     c->breakthroughness = number_or_nan(r, json_object_get(rec, "breakthroughness"), "breakthroughness");
     c->model_params = number_or_nan(r, json_object_get(rec, "model_params"), "model_params");
+    c->record = rec;
+}
+
+/* Correlation records are kept whole, for the report's tables. */
+static void read_correlation(plot_data *d, tte_jsonl *r, json_t *rec) {
+    (void)r;
+    TTE_GROW(d->correlations, d->cap_correlations, d->ncorrelations + 1);
+    d->correlations[d->ncorrelations++] = rec;
 }
 
 static void read_item(plot_data *d, tte_jsonl *r, json_t *rec) {
@@ -256,6 +264,7 @@ void plot_read(plot_data *d, char *const *paths, int n) {
         void (*reader)(plot_data *, tte_jsonl *, json_t *) = kind == TTE_KIND_CURVE   ? read_curve
                                                              : kind == TTE_KIND_ITEM  ? read_item
                                                              : kind == TTE_KIND_PASSK ? read_passk
+                                                             : kind == TTE_KIND_CORRELATION ? read_correlation
                                                                                       : NULL;
         if (!reader) {
             json_decref(rec);
@@ -278,6 +287,7 @@ void plot_data_free(plot_data *d) {
     free(d->curves);
     free(d->items);
     free(d->passk);
+    free(d->correlations);
     free(d->records);
     memset(d, 0, sizeof *d);
 }

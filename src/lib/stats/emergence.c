@@ -103,6 +103,9 @@ tte_value tte_difference_skew_unweighted(const double *y, int k) {
     return difference_g1(y, k, &maxabs);
 }
 
+/* BIG-bench's scores (Srivastava et al. 2022, appendix B): the forms, root mean square for L and
+ * root median square for B over the signed range, as Zhao et al. (2025) restate them; the paper's
+ * own equations were not available to check the normalisation (man/tte-fit.1 says so). */
 tte_value tte_bigbench_linearity(const double *y, int k) {
     if (k < 2) return tte_value_undefined("needs at least 2 budgets");
     double ms = 0;
