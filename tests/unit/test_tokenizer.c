@@ -470,3 +470,21 @@ Test(tokenizer, byte_level_add_prefix_space) {
                                             "\"yes\"}, " PYTHIA_MODEL),
                      "use_regex is not true or false"));
 }
+
+/* Two regex steps in a Sequence (DeepSeek-V3's tokenizer has several Splits): each step's match
+ * must survive the next step, which runs on the pieces with the same match data. Found by
+ * fuzz_tokenizer_load: the first step's match was overwritten, and encoding looped for ever. */
+Test(tokenizer, two_regex_steps, .timeout = 20) {
+    const char *json =
+        "{\"pre_tokenizer\": {\"type\": \"Sequence\", \"pretokenizers\": ["
+        "{\"type\": \"Split\", \"pattern\": {\"Regex\": \"\\\\p{N}\"}, \"behavior\": \"Isolated\"},"
+        "{\"type\": \"Split\", \"pattern\": {\"Regex\": \" ?\\\\p{L}+\"}, \"behavior\": \"Isolated\"},"
+        "{\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"use_regex\": false}]},"
+        "\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0, \"b\": 1, \"c\": 2, \"d\": 3, \"\\u0120\": 4, "
+        "\"1\": 5, \"2\": 6, \"ab\": 7}, \"merges\": [\"a b\"]}}";
+    tte_tokenizer *t = load_json(json);
+    /* "ab 12 cd": digits apart, then "ab", " ", "1", "2", " cd" */
+    EXPECT_IDS(t, "ab 12 cd", 7, 4, 5, 6, 4, 2, 3);
+    EXPECT_IDS(t, "1ab2", 5, 7, 6);
+    tte_tokenizer_free(t);
+}

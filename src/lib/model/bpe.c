@@ -148,7 +148,8 @@ static void cache_word(tte_tokenizer *t, const char *word, size_t len, const tte
     if (at > INT32_MAX) return;
     TTE_GROW(t->cache_ids, t->cache_ids_cap, at + count + 1);
     t->cache_ids[at] = (int32_t)count;
-    memcpy(t->cache_ids + at + 1, out->ids + first, count * sizeof *out->ids);
+    if (count) /* a word may encode to no id (out->ids still NULL): memcpy from NULL is undefined */
+        memcpy(t->cache_ids + at + 1, out->ids + first, count * sizeof *out->ids);
     t->cache_ids_n += count + 1;
     tte_strmap_put(&t->cache, word, len, (int32_t)at);
 }

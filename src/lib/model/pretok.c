@@ -90,15 +90,17 @@ static int split_step(tte_tokenizer *t, size_t level, const char *s, size_t len,
         if (rc == PCRE2_ERROR_NOMATCH) break;
         if (rc == PCRE2_ERROR_NOMEMORY) tte_die("out of memory");
         if (rc < 0) return -1; /* a match or depth limit */
-        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(t->match);
-        if (ov[1] == ov[0]) { /* skip one character */
-            at = ov[0] + 1;
+        /* The match data is shared by every step: the next step, run on the pieces below, overwrites
+         * it, so this step's match is copied out first. */
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(t->match), from = ov[0], to = ov[1];
+        if (to == from) { /* skip one character */
+            at = from + 1;
             while (at < len && ((unsigned char)s[at] & 0xC0) == 0x80) at++;
             continue;
         }
-        if (split_pieces(t, level + 1, s + gap, ov[0] - gap, out) != 0) return -1;
-        if (split_pieces(t, level + 1, s + ov[0], ov[1] - ov[0], out) != 0) return -1;
-        at = gap = ov[1];
+        if (split_pieces(t, level + 1, s + gap, from - gap, out) != 0) return -1;
+        if (split_pieces(t, level + 1, s + from, to - from, out) != 0) return -1;
+        at = gap = to;
     }
     return split_pieces(t, level + 1, s + gap, len - gap, out);
 }
