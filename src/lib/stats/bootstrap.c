@@ -5,13 +5,6 @@
 #include <math.h>
 #include <stdlib.h>
 
-uint64_t tte_splitmix64(uint64_t *state) {
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 int tte_random_index(uint64_t *state, int n) {
     return (int)(((unsigned __int128)tte_splitmix64(state) * (unsigned)n) >> 64);
 }

@@ -1,18 +1,15 @@
 /* bootstrap: percentile bootstrap over items, reproducible from a seed.
  *
- * The resamples come from splitmix64 (Steele, Lea and Flood 2014), which is ten lines and easy to
- * re-implement, so a reference in another language draws the same resamples:
- *   state += 0x9e3779b97f4a7c15; z = state;
- *   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9; z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
- *   return z ^ (z >> 31)
- * and an index in [0, n) is the high 64 bits of the 128-bit product (next * n) (Lemire 2019).
+ * The resamples come from splitmix64 (rng.h), which is ten lines and easy to re-implement, so a
+ * reference in another language draws the same resamples, and an index in [0, n) is the high 64 bits of the 128-bit product (next * n) (Lemire 2019).
  * Resample b draws its n item indices one after another from one stream seeded with SEED. */
 #ifndef TTE_STATS_BOOTSTRAP_H
 #define TTE_STATS_BOOTSTRAP_H
 
 #include <stdint.h>
 
-uint64_t tte_splitmix64(uint64_t *state);
+#include "rng.h"
+
 /* A uniform index in [0, N), N >= 1. */
 int tte_random_index(uint64_t *state, int n);
 
