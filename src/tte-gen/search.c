@@ -26,6 +26,8 @@ typedef struct {
     double *scores;     /* the PRM's score of each step */
     int n_steps, cap_steps;
     int step_start; /* where the step being generated starts in ids */
+    char *step_text; /* its bytes so far, to find the delimiter without decoding the step again */
+    size_t step_len, step_cap;
     float *next;    /* the policy's logits after the last fed token: the next token's */
     tte_rng rng;
     stop_reason stop;
@@ -117,13 +119,14 @@ static void free_solutions(searcher *s) {
         end_solution(s, i);
         tte_tokens_free(&s->sol[i].ids);
         tte_tokens_free(&s->sol[i].prm_tail);
+        free(s->sol[i].step_text);
         free(s->sol[i].step_end), free(s->sol[i].scores), free(s->sol[i].next);
     }
     s->n_sol = 0;
 }
 
-/* Whether the text of the current step holds the delimiter (it is decoded from its ids, so a
- * delimiter that spans tokens is found). */
+/* Whether the text of X's current step holds the delimiter, decoded from its ids (revise cuts a
+ * finished attempt into steps with it; a delimiter that spans tokens is found). */
 static int step_has_delim(const searcher *s, const solution *x) {
     char err[256];
     size_t len;
@@ -147,7 +150,13 @@ static void take_token(searcher *s, solution *x, int32_t tok) {
     x->ids.ids[x->ids.n++] = tok;
     tte_cost_decode(&s->spent, &s->cost_pol, s->n_prompt + (long)x->ids.n - 1, 1, s->o->n);
     int step_len = (int)x->ids.n - x->step_start;
-    if (!s->last_round && step_has_delim(s, x))
+    /* The delimiter can only end in the new token's bytes: look from where it could begin. */
+    size_t n, dl = strlen(s->delim), from = x->step_len >= dl ? x->step_len - dl + 1 : 0;
+    const char *bytes = tte_tokenizer_token_bytes(s->pol->tok, tok, &n);
+    TTE_GROW(x->step_text, x->step_cap, x->step_len + n + 1);
+    if (n) memcpy(x->step_text + x->step_len, bytes, n);
+    x->step_len += n;
+    if (!s->last_round && memmem(x->step_text + from, x->step_len - from, s->delim, dl))
         x->stop = STOP_DELIM;
     else if (step_len >= s->o->step_tokens || s->n_prompt + (int)x->ids.n >= cfg->max_position_embeddings)
         x->stop = STOP_LENGTH;
@@ -176,6 +185,7 @@ static int generate(searcher *s, const int *list, int n, char *err, size_t errle
         x->stop = STOP_NONE;
         x->generating = 1;
         x->step_start = (int)x->ids.n;
+        x->step_len = 0;
         take_token(s, x, tte_sample(x->next, s->sample_vocab, &s->sampling, &x->rng, s->scratch));
     }
     return tte_sched_run_fed(s->pol->sched, on_policy_logits, s, err, errlen);
