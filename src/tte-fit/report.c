@@ -204,6 +204,8 @@ static int report_metric(FILE *out, const fitdata *d, const group *g, int m, con
     json_t *rec = new_record(TTE_KIND_CURVE, g->key), *why = json_object();
     json_object_set_new(rec, TTE_FIELD_METRIC, json_string(tte_metric_name(m)));
     json_object_set_new(rec, "x_axis", json_string(x_axis_name(d->x)));
+    /* The size tte-plot's sizes figure puts the curve at. */
+    if (g->has_params) json_object_set_new(rec, TTE_FIELD_MODEL_PARAMS, json_real(g->model_params));
     json_t *points = json_array();
     int k = 0;
     for (int j = 0; j < nb; j++) {
