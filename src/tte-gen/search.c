@@ -1,9 +1,11 @@
 /* search: see search.h.
  *
- * One item at a time: a root solution is the prompt (on the policy) and the PRM's prefix (on the
- * PRM), and every partial solution is a fork of it. A round generates one step for a set of
- * solutions on the policy (tte_sched_run_fed), then feeds the new steps to the PRM the same way;
- * the search's own logic (which solutions to keep, fork or end) runs between rounds. */
+ * Items are searched in groups, in lockstep: each item's root solution is its prompt (on the policy)
+ * and the PRM's prefix (on the PRM), and every partial solution is a fork of it. A round generates
+ * one step for the solutions of every item of the group on the policy (tte_sched_run_fed), then
+ * feeds the new steps to the PRM the same way; each strategy's logic (which solutions to keep, fork
+ * or end) runs between rounds, item by item. A group is as many items as --batch holds solutions
+ * of, so the batch is full however few solutions one item has. */
 #include "search.h"
 
 #include <math.h>
@@ -36,9 +38,27 @@ typedef struct {
     int prm_wait;        /* a step is being scored: its feed ends at the token its score is read at */
     tte_tokens prm_tail; /* the PRM tokens after that one (a format's text after its score mark) */
     double pending;      /* the score, once read */
+    int task;            /* the item it belongs to */
     int round;           /* revise: the attempt's round; its cost, up to the attempt's end: */
     tte_cost spent, spent_rm;
 } solution;
+
+/* One item being searched, and its strategy's state. */
+typedef struct {
+    json_t *rec; /* the item record */
+    const char *problem;
+    int32_t *prompt;
+    int n_prompt;
+    uint64_t seed;
+    tte_cost spent, spent_rm; /* the item's, every branch included (compute.h) */
+    int root;
+    int *live, n_live; /* beam: the open solutions; dvts: each subtree's kept one; revise: the sequence */
+    int *stopped;      /* dvts: per subtree */
+    int *kids;         /* dvts: each subtree's latest candidates */
+    int *out, n_out, cap_out; /* beam: the complete solutions in order; revise: the attempts */
+    int finished;
+    size_t attempt_start; /* revise: where the attempt being generated starts */
+} task;
 
 typedef struct {
     tte_session *pol, *rm;
@@ -53,13 +73,10 @@ typedef struct {
     int n_sol, cap_sol;
     int *by_lane, cap_by_lane; /* policy lane -> solution */
     int *by_prm_lane, cap_by_prm_lane;
-    const char *problem;
-    int32_t *prompt;
-    int n_prompt;
-    uint64_t item_seed;
+    task *tasks; /* the group of items being searched */
+    int n_tasks;
     int last_round; /* steps run to the end of sequence */
     tte_cost_model cost_pol, cost_rm;
-    tte_cost spent, spent_rm; /* the item's, every branch included (compute.h) */
 } searcher;
 
 static void map_lane(int **map, int *cap, int lane, int sol) {
@@ -71,20 +88,24 @@ static void map_lane(int **map, int *cap, int lane, int sol) {
     (*map)[lane] = sol;
 }
 
-static int new_solution(searcher *s) {
+static int new_solution(searcher *s, int t) {
     TTE_GROW(s->sol, s->cap_sol, (size_t)s->n_sol + 1);
     solution *x = &s->sol[s->n_sol];
     memset(x, 0, sizeof *x);
     x->lane = x->prm_lane = -1;
+    x->task = t;
     x->next = tte_xmalloc((size_t)s->width * sizeof *x->next);
-    /* Each solution its own stream of draws, from the item's seed and its index. */
-    tte_rng_seed(&x->rng, s->item_seed ^ ((uint64_t)s->n_sol + 1) * 0xbf58476d1ce4e5b9ull);
+    /* Each solution its own stream of draws, from the item's seed and its index among the item's
+     * solutions (so that neither depends on the group the item ran in). */
+    int own = 0;
+    for (int i = 0; i < s->n_sol; i++) own += s->sol[i].task == t;
+    tte_rng_seed(&x->rng, s->tasks[t].seed ^ ((uint64_t)own + 1) * 0xbf58476d1ce4e5b9ull);
     return s->n_sol++;
 }
 
 /* A copy of solution P with forks of its lanes. */
 static int fork_solution(searcher *s, int p) {
-    int c = new_solution(s);
+    int c = new_solution(s, s->sol[p].task);
     solution *x = &s->sol[c], *y = &s->sol[p];
     TTE_GROW(x->ids.ids, x->ids.cap, y->ids.n + 1);
     if (y->ids.n) memcpy(x->ids.ids, y->ids.ids, y->ids.n * sizeof *y->ids.ids);
@@ -141,6 +162,7 @@ static int step_has_delim(const searcher *s, const solution *x) {
 /* Takes token TOK for solution X: it ends the step, or is fed for the next one. */
 static void take_token(searcher *s, solution *x, int32_t tok) {
     const tte_config *cfg = s->pol->cfg;
+    task *t = &s->tasks[x->task];
     if (tte_config_is_eos(cfg, tok)) {
         x->stop = STOP_EOS;
         x->generating = 0;
@@ -148,7 +170,7 @@ static void take_token(searcher *s, solution *x, int32_t tok) {
     }
     TTE_GROW(x->ids.ids, x->ids.cap, x->ids.n + 1);
     x->ids.ids[x->ids.n++] = tok;
-    tte_cost_decode(&s->spent, &s->cost_pol, s->n_prompt + (long)x->ids.n - 1, 1, s->o->n);
+    tte_cost_decode(&t->spent, &s->cost_pol, t->n_prompt + (long)x->ids.n - 1, 1, s->o->n);
     int step_len = (int)x->ids.n - x->step_start;
     /* The delimiter can only end in the new token's bytes: look from where it could begin. */
     size_t n, dl = strlen(s->delim), from = x->step_len >= dl ? x->step_len - dl + 1 : 0;
@@ -158,7 +180,7 @@ static void take_token(searcher *s, solution *x, int32_t tok) {
     x->step_len += n;
     if (!s->last_round && memmem(x->step_text + from, x->step_len - from, s->delim, dl))
         x->stop = STOP_DELIM;
-    else if (step_len >= s->o->step_tokens || s->n_prompt + (int)x->ids.n >= cfg->max_position_embeddings)
+    else if (step_len >= s->o->step_tokens || t->n_prompt + (int)x->ids.n >= cfg->max_position_embeddings)
         x->stop = STOP_LENGTH;
     /* Fed either way: a finished step's last token gives the logits the next step starts from. */
     x->closing = x->stop != STOP_NONE;
@@ -243,7 +265,8 @@ static int score(searcher *s, const int *list, int n, char *err, size_t errlen) 
         size_t n_ids, len, read;
         char *text = step_body(s, x, &ids, &n_ids, &len);
         tte_tokens feed = {0};
-        int rc = tte_prm_step(s->prm, s->problem, x->n_steps, text, len, ids, n_ids, &feed, &read, err, errlen);
+        task *t = &s->tasks[x->task];
+        int rc = tte_prm_step(s->prm, t->problem, x->n_steps, text, len, ids, n_ids, &feed, &read, err, errlen);
         free(text);
         if (rc != 0) return tte_tokens_free(&feed), -1;
         if (x->n_steps == x->cap_steps) {
@@ -254,7 +277,7 @@ static int score(searcher *s, const int *list, int n, char *err, size_t errlen) 
         x->step_end[x->n_steps] = (int)x->ids.n;
         x->prm_wait = 1;
         x->pending = NAN;
-        tte_cost_step(&s->spent_rm, &s->cost_rm, tte_sched_lane_len(s->rm->sched, x->prm_lane), (long)feed.n, 0,
+        tte_cost_step(&t->spent_rm, &s->cost_rm, tte_sched_lane_len(s->rm->sched, x->prm_lane), (long)feed.n, 0,
                       s->o->n);
         /* Fed up to the read token, so that only its row of logits is made (a language-model PRM's
          * rows are vocabulary-sized). */
@@ -282,117 +305,151 @@ static double solution_score(const searcher *s, const solution *x) {
     return x->n_steps ? tte_prm_aggregate(s->o->agg, x->scores, x->n_steps) : 0;
 }
 
-/* The root: the prompt on the policy (its logits start every solution), the prefix on the PRM. */
-static int start_root(searcher *s, char *err, size_t errlen) {
-    int r = new_solution(s);
-    solution *x = &s->sol[r];
-    x->lane = tte_sched_lane_new(s->pol->sched);
-    x->prm_lane = tte_sched_lane_new(s->rm->sched);
-    map_lane(&s->by_lane, &s->cap_by_lane, x->lane, r);
-    map_lane(&s->by_prm_lane, &s->cap_by_prm_lane, x->prm_lane, r);
-    tte_sched_feed(s->pol->sched, x->lane, s->prompt, s->n_prompt, TTE_LOGITS_LAST);
-    tte_cost_step(&s->spent, &s->cost_pol, 0, s->n_prompt, 0, 1);
-    tte_tokens prefix = {0};
-    tte_prm_prefix(s->prm, s->problem, &prefix);
-    tte_cost_step(&s->spent_rm, &s->cost_rm, 0, (long)prefix.n, 0, 1);
-    if (prefix.n) tte_sched_feed(s->rm->sched, x->prm_lane, prefix.ids, (int)prefix.n, TTE_LOGITS_LAST);
-    tte_tokens_free(&prefix);
-    if (tte_sched_run_fed(s->pol->sched, on_policy_logits, s, err, errlen) != 0 ||
-        tte_sched_run_fed(s->rm->sched, on_prm_logits, s, err, errlen) != 0)
-        return -1;
-    return r;
+/* Each item's root: its prompt on the policy (whose logits start every solution), the PRM's prefix
+ * on the PRM; all of the group's at once. */
+static int start_roots(searcher *s, char *err, size_t errlen) {
+    for (int t = 0; t < s->n_tasks; t++) {
+        task *tk = &s->tasks[t];
+        int r = tk->root = new_solution(s, t);
+        solution *x = &s->sol[r];
+        x->lane = tte_sched_lane_new(s->pol->sched);
+        x->prm_lane = tte_sched_lane_new(s->rm->sched);
+        map_lane(&s->by_lane, &s->cap_by_lane, x->lane, r);
+        map_lane(&s->by_prm_lane, &s->cap_by_prm_lane, x->prm_lane, r);
+        tte_sched_feed(s->pol->sched, x->lane, tk->prompt, tk->n_prompt, TTE_LOGITS_LAST);
+        tte_cost_step(&tk->spent, &s->cost_pol, 0, tk->n_prompt, 0, 1);
+        tte_tokens prefix = {0};
+        tte_prm_prefix(s->prm, tk->problem, &prefix);
+        tte_cost_step(&tk->spent_rm, &s->cost_rm, 0, (long)prefix.n, 0, 1);
+        if (prefix.n) tte_sched_feed(s->rm->sched, x->prm_lane, prefix.ids, (int)prefix.n, TTE_LOGITS_LAST);
+        tte_tokens_free(&prefix);
+    }
+    return tte_sched_run_fed(s->pol->sched, on_policy_logits, s, err, errlen) != 0 ||
+                   tte_sched_run_fed(s->rm->sched, on_prm_logits, s, err, errlen) != 0
+               ? -1
+               : 0;
 }
 
-/* Beam search: the indices of the records' solutions into OUT (o->n of them). */
-static int beam_search(searcher *s, int root, int *out, char *err, size_t errlen) {
-    int N = s->o->n, keep = s->o->n / s->o->beam_width, n_active = 0, n_done = 0;
-    int *active = tte_xmalloc((size_t)N * sizeof *active), *done = NULL, cap_done = 0;
-    double *agg = tte_xmalloc((size_t)N * sizeof *agg);
-    int *order = tte_xmalloc((size_t)N * sizeof *order);
-    for (int i = 0; i < N; i++) active[n_active++] = fork_solution(s, root);
-    end_solution(s, root);
-    int rc = 0;
-    for (int it = 0; it < s->o->max_steps && n_active > 0 && rc == 0; it++) {
-        /* Back to N, the survivors copied round robin. */
-        for (int i = n_active, k = 0; i < N; i++, k++) active[i] = fork_solution(s, active[k % n_active]);
-        n_active = N;
-        s->last_round = it == s->o->max_steps - 1;
-        if (generate(s, active, n_active, err, errlen) != 0 || score(s, active, n_active, err, errlen) != 0) {
-            rc = -1;
-            break;
+/* One round for the solutions of LIST[0..n): a step each, then its score. */
+static int round_of(searcher *s, const int *list, int n, char *err, size_t errlen) {
+    return generate(s, list, n, err, errlen) != 0 || score(s, list, n, err, errlen) != 0 ? -1 : 0;
+}
+
+static void out_add(task *t, int sol) {
+    TTE_GROW(t->out, t->cap_out, (size_t)t->n_out + 1);
+    t->out[t->n_out++] = sol;
+}
+
+/* Beam search, step by step: after a round, an item's ended solutions are complete (in the order
+ * they completed) and its best N/M open ones are kept. */
+static void beam_select(searcher *s, task *t, double *agg, int *order) {
+    int keep = s->o->n / s->o->beam_width, n_open = 0;
+    for (int i = 0; i < t->n_live; i++) {
+        solution *x = &s->sol[t->live[i]];
+        if (x->stop == STOP_EOS || x->stop == STOP_LENGTH || x->ids.n == (size_t)x->step_start) {
+            out_add(t, t->live[i]);
+            end_solution(s, t->live[i]);
+        } else {
+            t->live[n_open++] = t->live[i];
         }
-        int n_open = 0;
-        for (int i = 0; i < n_active; i++) {
-            solution *x = &s->sol[active[i]];
-            if (x->stop == STOP_EOS || x->stop == STOP_LENGTH || x->ids.n == (size_t)x->step_start) {
-                TTE_GROW(done, cap_done, (size_t)n_done + 1);
-                done[n_done++] = active[i];
-                end_solution(s, active[i]);
-            } else {
-                active[n_open++] = active[i];
-            }
-        }
-        n_active = n_open;
-        /* The KEEP best, by a stable ascending sort whose last KEEP win (numpy's argsort). */
-        for (int i = 0; i < n_active; i++) agg[i] = solution_score(s, &s->sol[active[i]]), order[i] = i;
-        for (int i = 1; i < n_active; i++)
-            for (int j = i; j > 0 && agg[order[j - 1]] > agg[order[j]]; j--) {
-                int t = order[j];
-                order[j] = order[j - 1], order[j - 1] = t;
-            }
-        int n_keep = n_active < keep ? n_active : keep, n_kept = 0;
-        for (int i = 0; i < n_active; i++) {
-            int rank = 0;
-            while (order[rank] != i) rank++;
-            if (rank >= n_active - n_keep)
-                active[n_kept++] = active[i];
-            else
-                end_solution(s, active[i]);
-        }
-        n_active = n_kept;
     }
-    for (int i = 0; i < n_active; i++) end_solution(s, active[i]);
-    if (rc == 0 && n_done == 0) rc = -1, snprintf(err, errlen, "beam search completed no solution");
-    for (int i = 0; rc == 0 && i < N; i++) out[i] = done[i % n_done];
-    free(active), free(done), free(agg), free(order);
+    t->n_live = n_open;
+    /* The KEEP best, by a stable ascending sort whose last KEEP win (numpy's argsort). */
+    for (int i = 0; i < n_open; i++) agg[i] = solution_score(s, &s->sol[t->live[i]]), order[i] = i;
+    for (int i = 1; i < n_open; i++)
+        for (int j = i; j > 0 && agg[order[j - 1]] > agg[order[j]]; j--) {
+            int tmp = order[j];
+            order[j] = order[j - 1], order[j - 1] = tmp;
+        }
+    int n_keep = n_open < keep ? n_open : keep, n_kept = 0;
+    for (int i = 0; i < n_open; i++) {
+        int rank = 0;
+        while (order[rank] != i) rank++;
+        if (rank >= n_open - n_keep)
+            t->live[n_kept++] = t->live[i];
+        else
+            end_solution(s, t->live[i]);
+    }
+    t->n_live = n_kept;
+}
+
+static int beam_search(searcher *s, char *err, size_t errlen) {
+    int N = s->o->n, rc = 0;
+    int *list = tte_xmalloc((size_t)N * (size_t)s->n_tasks * sizeof *list), *order = tte_xmalloc((size_t)N * sizeof *order);
+    double *agg = tte_xmalloc((size_t)N * sizeof *agg);
+    for (int t = 0; t < s->n_tasks; t++) {
+        task *tk = &s->tasks[t];
+        tk->live = tte_xmalloc((size_t)N * sizeof *tk->live);
+        for (int i = 0; i < N; i++) tk->live[tk->n_live++] = fork_solution(s, tk->root);
+    }
+    for (int it = 0; it < s->o->max_steps && rc == 0; it++) {
+        int n = 0;
+        for (int t = 0; t < s->n_tasks; t++) {
+            task *tk = &s->tasks[t];
+            if (tk->n_live == 0) continue;
+            /* Back to N, the survivors copied round robin. */
+            for (int i = tk->n_live, k = 0; i < N; i++, k++) tk->live[i] = fork_solution(s, tk->live[k % tk->n_live]);
+            tk->n_live = N;
+            for (int i = 0; i < N; i++) list[n++] = tk->live[i];
+        }
+        if (n == 0) break;
+        s->last_round = it == s->o->max_steps - 1;
+        rc = round_of(s, list, n, err, errlen);
+        for (int t = 0; t < s->n_tasks && rc == 0; t++)
+            if (s->tasks[t].n_live) beam_select(s, &s->tasks[t], agg, order);
+    }
+    for (int t = 0; t < s->n_tasks && rc == 0; t++)
+        if (s->tasks[t].n_out == 0) rc = -1, snprintf(err, errlen, "beam search completed no solution");
+    free(list), free(order), free(agg);
     return rc;
 }
 
-/* Diverse verifier tree search: the records' solutions into OUT (o->n of them). */
-static int dvts(searcher *s, int root, int *out, char *err, size_t errlen) {
-    int M = s->o->beam_width, T = s->o->n / M, rc = 0;
-    int *tree = tte_xmalloc((size_t)T * sizeof *tree), *stopped = tte_xcalloc((size_t)T, sizeof *stopped);
-    int *kids = tte_xmalloc((size_t)T * (size_t)M * sizeof *kids), *gen = tte_xmalloc((size_t)T * (size_t)M * sizeof *gen);
-    for (int t = 0; t < T; t++) tree[t] = root;
-    for (int it = 0; it < s->o->max_steps && rc == 0; it++) {
-        int n_gen = 0;
-        for (int t = 0; t < T; t++) {
-            if (stopped[t]) continue;
-            for (int m = 0; m < M; m++) gen[n_gen++] = kids[t * M + m] = fork_solution(s, tree[t]);
-            if (tree[t] != root) end_solution(s, tree[t]);
-        }
-        if (n_gen == 0) break;
-        s->last_round = it == s->o->max_steps - 1;
-        if (generate(s, gen, n_gen, err, errlen) != 0 || score(s, gen, n_gen, err, errlen) != 0) {
-            rc = -1;
-            break;
-        }
-        for (int t = 0; t < T; t++) {
-            if (stopped[t]) continue;
-            int best = 0;
-            for (int m = 1; m < M; m++)
-                if (solution_score(s, &s->sol[kids[t * M + m]]) > solution_score(s, &s->sol[kids[t * M + best]]))
-                    best = m;
-            for (int m = 0; m < M; m++)
-                if (m != best) end_solution(s, kids[t * M + m]);
-            solution *b = &s->sol[kids[t * M + best]];
-            tree[t] = kids[t * M + best];
-            if (b->stop == STOP_EOS || b->ids.n == (size_t)b->step_start) stopped[t] = 1, end_solution(s, tree[t]);
-        }
+/* Diverse verifier tree search, step by step: each open subtree's M candidates, the best kept. */
+static void dvts_select(searcher *s, task *t) {
+    int M = s->o->beam_width;
+    for (int j = 0; j < t->n_live; j++) {
+        if (t->stopped[j]) continue;
+        int *kids = t->kids + j * M, best = 0;
+        for (int m = 1; m < M; m++)
+            if (solution_score(s, &s->sol[kids[m]]) > solution_score(s, &s->sol[kids[best]])) best = m;
+        for (int m = 0; m < M; m++)
+            if (m != best) end_solution(s, kids[m]);
+        solution *b = &s->sol[kids[best]];
+        t->live[j] = kids[best];
+        if (b->stop == STOP_EOS || b->ids.n == (size_t)b->step_start) t->stopped[j] = 1, end_solution(s, kids[best]);
     }
-    end_solution(s, root);
-    for (int t = 0; t < T * M; t++) out[t] = kids[t], end_solution(s, kids[t]);
-    free(tree), free(stopped), free(kids), free(gen);
+}
+
+static int dvts(searcher *s, char *err, size_t errlen) {
+    int M = s->o->beam_width, T = s->o->n / M, rc = 0;
+    int *list = tte_xmalloc((size_t)s->o->n * (size_t)s->n_tasks * sizeof *list);
+    for (int t = 0; t < s->n_tasks; t++) {
+        task *tk = &s->tasks[t];
+        tk->live = tte_xmalloc((size_t)T * sizeof *tk->live);
+        tk->stopped = tte_xcalloc((size_t)T, sizeof *tk->stopped);
+        tk->kids = tte_xmalloc((size_t)s->o->n * sizeof *tk->kids);
+        for (int j = 0; j < T; j++) tk->live[j] = tk->root;
+        tk->n_live = T;
+    }
+    for (int it = 0; it < s->o->max_steps && rc == 0; it++) {
+        int n = 0;
+        for (int t = 0; t < s->n_tasks; t++) {
+            task *tk = &s->tasks[t];
+            for (int j = 0; j < T; j++) {
+                if (tk->stopped[j]) continue;
+                for (int m = 0; m < M; m++) list[n++] = tk->kids[j * M + m] = fork_solution(s, tk->live[j]);
+                if (tk->live[j] != tk->root) end_solution(s, tk->live[j]);
+            }
+        }
+        if (n == 0) break;
+        s->last_round = it == s->o->max_steps - 1;
+        rc = round_of(s, list, n, err, errlen);
+        for (int t = 0; t < s->n_tasks && rc == 0; t++) dvts_select(s, &s->tasks[t]);
+    }
+    /* The records: each subtree's last candidates. */
+    for (int t = 0; t < s->n_tasks; t++)
+        for (int k = 0; k < s->o->n; k++) out_add(&s->tasks[t], s->tasks[t].kids[k]), end_solution(s, s->tasks[t].kids[k]);
+    free(list);
     return rc;
 }
 
@@ -402,10 +459,10 @@ static json_t *json_doubles(const double *v, int n) {
     return a;
 }
 
-static json_t *candidate_record(const searcher *s, json_t *item, int sample, const solution *x) {
+static json_t *candidate_record(const searcher *s, const task *t, int sample, const solution *x) {
     char err[256];
     size_t len;
-    json_t *rec = json_deep_copy(item), *steps = json_array();
+    json_t *rec = json_deep_copy(t->rec), *steps = json_array();
     char *text = tte_tokenizer_decode_text(s->pol->tok, x->ids.ids, x->ids.n, 0, &len, err, sizeof err);
     if (!text) tte_die("%s", err);
     for (int k = 0, at = 0; k < x->n_steps; at = x->step_end[k++]) {
@@ -439,66 +496,106 @@ static json_t *candidate_record(const searcher *s, json_t *item, int sample, con
     json_object_set_new(rec, "prm", json_string(s->rm->model_name));
     json_object_set_new(rec, "completion_tokens", json_integer((json_int_t)x->ids.n));
     /* The cost of getting this candidate: the item's search, or a revision's rounds so far. */
-    tte_cost_set(rec, "", o->kind == SEARCH_REVISE ? &x->spent : &s->spent);
-    tte_cost_set(rec, "prm_", o->kind == SEARCH_REVISE ? &x->spent_rm : &s->spent_rm);
+    tte_cost_set(rec, "", o->kind == SEARCH_REVISE ? &x->spent : &t->spent);
+    tte_cost_set(rec, "prm_", o->kind == SEARCH_REVISE ? &x->spent_rm : &t->spent_rm);
     free(text);
     return rec;
 }
 
-/* Sequential revisions: o->n attempts, each after the previous ones and the revision prompt, on one
- * growing sequence. Each attempt is scored by the PRM on its own, step by step from the prefix, as
- * a solution of its own. The attempts into OUT. */
-static int revise(searcher *s, int root, int *out, char *err, size_t errlen) {
-    int x = fork_solution(s, root), rc = 0;
-    int n_rev;
+/* The ends of ATT's steps, cut as a search cuts them (at the delimiter, the last one where the attempt
+ * ended); ATT's ids are the attempt's. Returns how many; *ENDS malloc'd. */
+static int attempt_steps(const searcher *s, solution *att, int **ends) {
+    size_t n = att->ids.n;
+    int count = 0, cap = 0;
+    *ends = NULL;
+    for (size_t end = 0; end < n;) {
+        att->step_start = (int)end;
+        att->ids.n = end;
+        int cut = 0;
+        while (att->ids.n < n && !cut) {
+            att->ids.n++;
+            cut = att->ids.n < n && step_has_delim(s, att);
+        }
+        end = att->ids.n;
+        TTE_GROW(*ends, cap, count + 1);
+        (*ends)[count++] = (int)end;
+    }
+    att->ids.n = n;
+    return count;
+}
+
+/* Sequential revisions, round by round for the group: every item's next attempt after its previous
+ * ones and the revision prompt, on one growing sequence; each attempt is scored by the PRM on its
+ * own, step by step from the prefix, as a solution of its own. */
+static int revise(searcher *s, char *err, size_t errlen) {
+    int G = s->n_tasks, rc = 0, n_rev;
     int32_t *rev = tte_session_encode(s->pol, s->o->revise_prompt, strlen(s->o->revise_prompt), &n_rev);
+    int *list = tte_xmalloc((size_t)G * sizeof *list), *att = tte_xmalloc((size_t)G * sizeof *att);
+    int **ends = tte_xcalloc((size_t)G, sizeof *ends), *n_ends = tte_xcalloc((size_t)G, sizeof *n_ends);
+    for (int t = 0; t < G; t++) {
+        task *tk = &s->tasks[t];
+        tk->live = tte_xmalloc(sizeof *tk->live);
+        tk->live[0] = fork_solution(s, tk->root);
+        tk->n_live = 1;
+    }
     s->last_round = 1; /* an attempt runs to its end */
     for (int r = 0; r < s->o->n && rc == 0; r++) {
-        size_t start = s->sol[x].ids.n;
-        if (generate(s, &x, 1, err, errlen) != 0) {
-            rc = -1;
-            break;
+        for (int t = 0; t < G; t++) list[t] = s->tasks[t].live[0], s->tasks[t].attempt_start = s->sol[list[t]].ids.n;
+        if ((rc = generate(s, list, G, err, errlen)) != 0) break;
+        /* Each attempt alone, on a fork of its item's PRM prefix. */
+        int most = 0;
+        for (int t = 0; t < G; t++) {
+            task *tk = &s->tasks[t];
+            int a = att[t] = new_solution(s, t);
+            solution *y = &s->sol[a], *cur = &s->sol[tk->live[0]];
+            size_t n = cur->ids.n - tk->attempt_start;
+            TTE_GROW(y->ids.ids, y->ids.cap, n + 1);
+            if (n) memcpy(y->ids.ids, cur->ids.ids + tk->attempt_start, n * sizeof *y->ids.ids);
+            y->ids.n = n;
+            y->prm_lane = tte_sched_lane_fork(s->rm->sched, s->sol[tk->root].prm_lane);
+            map_lane(&s->by_prm_lane, &s->cap_by_prm_lane, y->prm_lane, a);
+            y->round = r;
+            free(ends[t]);
+            n_ends[t] = attempt_steps(s, y, &ends[t]);
+            if (n_ends[t] > most) most = n_ends[t];
         }
-        /* The attempt alone, on a fork of the PRM's prefix; its steps found as a search would cut them. */
-        int a = new_solution(s);
-        solution *att = &s->sol[a], *cur = &s->sol[x];
-        size_t n = cur->ids.n - start;
-        TTE_GROW(att->ids.ids, att->ids.cap, n + 1);
-        if (n) memcpy(att->ids.ids, cur->ids.ids + start, n * sizeof *att->ids.ids);
-        att->prm_lane = tte_sched_lane_fork(s->rm->sched, s->sol[root].prm_lane);
-        map_lane(&s->by_prm_lane, &s->cap_by_prm_lane, att->prm_lane, a);
-        att->round = r;
-        for (size_t end = 0; end < n && rc == 0;) {
-            att->step_start = (int)end;
-            att->ids.n = end;
-            att->stop = STOP_NONE;
-            while (att->ids.n < n && att->stop == STOP_NONE) {
-                att->ids.n++;
-                if (att->ids.n < n && step_has_delim(s, att)) att->stop = STOP_DELIM;
+        /* Step k of every attempt that has one, in one PRM round. */
+        for (int k = 0; k < most && rc == 0; k++) {
+            int n = 0;
+            for (int t = 0; t < G; t++) {
+                if (k >= n_ends[t]) continue;
+                solution *y = &s->sol[att[t]];
+                y->step_start = k ? ends[t][k - 1] : 0;
+                y->ids.n = (size_t)ends[t][k];
+                y->stop = k + 1 < n_ends[t] ? STOP_DELIM : s->sol[s->tasks[t].live[0]].stop;
+                list[n++] = att[t];
             }
-            if (att->stop == STOP_NONE) att->stop = s->sol[x].stop;
-            end = att->ids.n;
-            rc = score(s, &a, 1, err, errlen);
-            att = &s->sol[a]; /* score() may not move solutions, but stay safe against growth */
+            rc = score(s, list, n, err, errlen);
         }
-        end_solution(s, a);
-        s->sol[a].spent = s->spent, s->sol[a].spent_rm = s->spent_rm;
-        out[r] = a;
-        /* The revision prompt after the attempt, for the next one; its logits start it. */
-        if (r + 1 < s->o->n && n_rev > 0 && rc == 0) {
-            solution *y = &s->sol[x];
-            tte_cost_step(&s->spent, &s->cost_pol, s->n_prompt + (long)y->ids.n, n_rev, 0, 1);
+        for (int t = 0; t < G && rc == 0; t++) {
+            task *tk = &s->tasks[t];
+            solution *y = &s->sol[att[t]];
+            y->ids.n = n_ends[t] ? (size_t)ends[t][n_ends[t] - 1] : 0;
+            end_solution(s, att[t]);
+            y->spent = tk->spent, y->spent_rm = tk->spent_rm;
+            out_add(tk, att[t]);
+        }
+        /* The revision prompt after each attempt, for the next one; its logits start it. */
+        if (r + 1 == s->o->n || n_rev == 0 || rc != 0) continue;
+        for (int t = 0; t < G; t++) {
+            task *tk = &s->tasks[t];
+            solution *y = &s->sol[tk->live[0]];
+            tte_cost_step(&tk->spent, &s->cost_pol, tk->n_prompt + (long)y->ids.n, n_rev, 0, 1);
             TTE_GROW(y->ids.ids, y->ids.cap, y->ids.n + (size_t)n_rev);
             memcpy(y->ids.ids + y->ids.n, rev, (size_t)n_rev * sizeof *rev);
             y->ids.n += (size_t)n_rev;
             y->generating = 0;
             tte_sched_feed(s->pol->sched, y->lane, rev, n_rev, TTE_LOGITS_LAST);
-            rc = tte_sched_run_fed(s->pol->sched, on_policy_logits, s, err, errlen);
         }
+        rc = tte_sched_run_fed(s->pol->sched, on_policy_logits, s, err, errlen);
     }
-    free(rev);
-    end_solution(s, x);
-    end_solution(s, root);
+    for (int t = 0; t < G; t++) free(ends[t]);
+    free(rev), free(list), free(att), free(ends), free(n_ends);
     return rc;
 }
 
@@ -514,28 +611,55 @@ static int same_tokenizer(const tte_tokenizer *a, const tte_tokenizer *b) {
     return 1;
 }
 
-static int search_item(searcher *s, tte_jsonl *in, json_t *item, FILE *out, char *err, size_t errlen) {
-    const char *prompt;
-    if (tte_jsonl_get_string(in, item, TTE_FIELD_PROMPT, &prompt)) return 1;
-    const char *problem = json_string_value(json_object_get(item, "problem"));
-    s->problem = problem ? problem : prompt;
-    s->prompt = tte_session_prompt(s->pol, prompt, &s->n_prompt);
-    s->item_seed = s->o->seed ^ (uint64_t)tte_jsonl_line(in) * 0x9e3779b97f4a7c15ull;
-    s->spent = s->spent_rm = (tte_cost){0};
-    s->last_round = 0;
-    int *chosen = tte_xmalloc((size_t)s->o->n * sizeof *chosen);
-    int root = start_root(s, err, errlen);
-    int rc = root < 0 ? -1
-             : s->o->kind == SEARCH_BEAM ? beam_search(s, root, chosen, err, errlen)
-             : s->o->kind == SEARCH_DVTS ? dvts(s, root, chosen, err, errlen)
-                                         : revise(s, root, chosen, err, errlen);
-    for (int i = 0; rc == 0 && i < s->o->n; i++) {
-        json_t *rec = candidate_record(s, item, i, &s->sol[chosen[i]]);
-        if (tte_jsonl_write(out, rec) != 0) tte_die("write error");
-        json_decref(rec);
-    }
-    free(chosen), free(s->prompt);
+/* Frees the group's tasks and solutions. */
+static void free_tasks(searcher *s) {
     free_solutions(s);
+    for (int t = 0; t < s->n_tasks; t++) {
+        task *tk = &s->tasks[t];
+        json_decref(tk->rec);
+        free(tk->prompt), free(tk->live), free(tk->stopped), free(tk->kids), free(tk->out);
+    }
+    s->n_tasks = 0;
+}
+
+/* Reads up to MOST items into the group. Returns 0 (*EOF set at the end of the input), or -1 after
+ * tte_jsonl_fail (the items read before it are in the group). */
+static int read_group(searcher *s, tte_jsonl *in, int most, int *eof) {
+    *eof = 0;
+    while (s->n_tasks < most) {
+        json_t *rec;
+        int got = tte_jsonl_next(in, &rec);
+        if (got <= 0) return got < 0 ? -1 : (*eof = 1, 0);
+        const char *prompt;
+        if (tte_jsonl_get_string(in, rec, TTE_FIELD_PROMPT, &prompt)) return json_decref(rec), -1;
+        task *tk = &s->tasks[s->n_tasks++];
+        memset(tk, 0, sizeof *tk);
+        tk->rec = rec;
+        const char *problem = json_string_value(json_object_get(rec, "problem"));
+        tk->problem = problem ? problem : prompt;
+        tk->prompt = tte_session_prompt(s->pol, prompt, &tk->n_prompt);
+        tk->seed = s->o->seed ^ (uint64_t)tte_jsonl_line(in) * 0x9e3779b97f4a7c15ull;
+    }
+    return 0;
+}
+
+/* Searches the group and writes its records, item by item in input order. */
+static int search_group(searcher *s, FILE *out, char *err, size_t errlen) {
+    if (s->n_tasks == 0) return 0;
+    int rc = start_roots(s, err, errlen);
+    if (rc == 0)
+        rc = s->o->kind == SEARCH_BEAM   ? beam_search(s, err, errlen)
+             : s->o->kind == SEARCH_DVTS ? dvts(s, err, errlen)
+                                         : revise(s, err, errlen);
+    for (int t = 0; t < s->n_tasks && rc == 0; t++)
+        for (int i = 0; i < s->o->n; i++) {
+            /* Fewer complete solutions than N (beam): repeated round robin, as search-and-learn does. */
+            task *tk = &s->tasks[t];
+            json_t *rec = candidate_record(s, tk, i, &s->sol[tk->out[i % tk->n_out]]);
+            if (tte_jsonl_write(out, rec) != 0) tte_die("write error");
+            json_decref(rec);
+        }
+    free_tasks(s);
     return rc;
 }
 
@@ -548,8 +672,12 @@ int search_run(tte_session *pol, tte_session *rm, const search_options *o, tte_j
     s.sampling = sampling_resolve(&o->sampling, pol->cfg);
     s.sample_vocab = sampling_vocab(pol->cfg, pol->tok);
     s.scratch = tte_xmalloc(tte_sample_scratch_bytes(pol->cfg->vocab_size));
-    size_t kv = o->kv_mem ? o->kv_mem : tte_session_kv_default(pol, TTE_SESSION_RECORD_TOKENS, o->n);
-    size_t kv_rm = o->kv_mem ? o->kv_mem : tte_session_kv_default(rm, TTE_SESSION_RECORD_TOKENS, o->n);
+    /* As many items together as --batch holds solutions of (revise: one sequence each). */
+    int group = o->kind == SEARCH_REVISE ? o->batch : o->batch / o->n;
+    if (group < 1) group = 1;
+    int lanes = o->kind == SEARCH_REVISE ? group : o->n * group;
+    size_t kv = o->kv_mem ? o->kv_mem : tte_session_kv_default(pol, TTE_SESSION_RECORD_TOKENS, lanes);
+    size_t kv_rm = o->kv_mem ? o->kv_mem : tte_session_kv_default(rm, TTE_SESSION_RECORD_TOKENS, lanes);
     int rc = 0;
     if (tte_session_start(pol, kv, o->batch, err, sizeof err) != 0 ||
         tte_session_start(rm, kv_rm, o->batch, err, sizeof err) != 0)
@@ -558,15 +686,14 @@ int search_run(tte_session *pol, tte_session *rm, const search_options *o, tte_j
     tte_cost_model_of(&s.cost_rm, rm->model);
     s.width = pol->engine ? tte_sched_width(pol->sched) : 0;
     s.width_prm = rm->engine ? tte_sched_width(rm->sched) : 0;
-    json_t *item;
-    int got;
-    while (rc == 0 && (got = tte_jsonl_next(in, &item)) == 1) {
-        int r = search_item(&s, in, item, out, err, sizeof err);
-        json_decref(item);
-        if (r > 0) rc = -1, tte_warn("%s", tte_jsonl_error(in));
-        else if (r < 0) rc = -1, tte_warn("%s: %s", tte_jsonl_name(in), err);
+    s.tasks = tte_xcalloc((size_t)group, sizeof *s.tasks);
+    for (int eof = 0; rc == 0 && !eof;) {
+        int bad = read_group(&s, in, group, &eof) != 0;
+        if (search_group(&s, out, err, sizeof err) != 0) rc = -1, tte_warn("%s: %s", tte_jsonl_name(in), err);
+        else if (bad) rc = -1, tte_warn("%s", tte_jsonl_error(in));
     }
-    if (rc == 0 && got < 0) rc = -1, tte_warn("%s", tte_jsonl_error(in));
+    free_tasks(&s);
+    free(s.tasks);
     free(s.sol), free(s.by_lane), free(s.by_prm_lane), free(s.scratch);
     tte_prm_free(s.prm);
     return rc;

@@ -26,8 +26,8 @@
  * Every partial solution is a lane of the policy's scheduler and a lane of the PRM's: branching
  * forks both KV caches, and each new step is fed once to each model. Steps are token ids end to end:
  * when the PRM has the policy's tokenizer it reads the policy's ids as they are (the delimiter's
- * tokens are its join), otherwise the step's text, encoded once. Items run one after another, their
- * partial solutions batched together.
+ * tokens are its join), otherwise the step's text, encoded once. Items are searched in groups of
+ * as many as --batch holds solutions of, in lockstep, so that the batch stays full.
  *
  * Records: one per final candidate, the item's fields plus "search", "n", "beam_width", "sample",
  * "text" (the whole solution), "steps" (its steps' texts, delimiters included), "step_scores",

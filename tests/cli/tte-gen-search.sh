@@ -36,6 +36,13 @@ tte-gen --model "$MODEL" --search beam --prm "$PRM" -n 4 --beam-width 2 --max-st
     "$GOLD/items.jsonl" >"$TMP/s1"
 tte-gen --model "$MODEL" --search beam --prm "$PRM" -n 4 --beam-width 2 --max-steps 8 --seed 5 --batch 1 \
     "$GOLD/items.jsonl" | cmp -s - "$TMP/s1" || fail "--batch 1 changes the search"
+# Items run in groups as --batch allows (here both items together, or one at a time): the same records.
+for kind in dvts revise; do
+    tte-gen --model "$MODEL" --search $kind --prm "$PRM" -n 4 --beam-width 2 --max-steps 6 --step-tokens 48 --seed 3 \
+        "$GOLD/items.jsonl" >"$TMP/g1"
+    tte-gen --model "$MODEL" --search $kind --prm "$PRM" -n 4 --beam-width 2 --max-steps 6 --step-tokens 48 --seed 3 \
+        --batch 1 "$GOLD/items.jsonl" | cmp -s - "$TMP/g1" || fail "$kind: searching items together changes the records"
+done
 tte-score --grade-only "$TMP/s1" | jq -s -e 'length == 8 and all(.[]; (.correct | type) == "number")' >/dev/null ||
     fail "tte-score does not grade search records"
 
