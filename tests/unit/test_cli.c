@@ -315,6 +315,9 @@ static int outfile_child(const char *path, int how) {
     if (pid == 0) {
         char file[256], err[256];
         snprintf(file, sizeof file, "%s/out", path);
+        /* Run under nohup (SIGHUP ignored, which outfile keeps), the signal must still be one that
+         * ends the child. */
+        if (how) signal(how, SIG_DFL);
         tte_outfile o;
         if (tte_outfile_open(&o, file, err, sizeof err) != 0) _exit(20);
         fputs("partial\n", o.f);
