@@ -17,6 +17,11 @@ source. Evaluation items (seed 0, the first EVAL_COUNT) never occur in training:
 problem is checked against them.
 
 Usage: tools/train_tiny.py [--steps N] [--out DIR]     (Debian's python3-torch; CPU or CUDA)
+
+The defaults make share/models/tte-tiny-arith (hidden 128, 4 layers, 4 query / 2 key-value heads,
+intermediate 384: 830,336 parameters). --hidden, --layers, --heads, --kv-heads and --intermediate
+change the shape and nothing else (same data, tokenizer, seeds and schedule): the family
+share/models/tte-tiny-arith-{100k,300k,3m} is made so (each README.md has its command).
 """
 import argparse
 import json
@@ -36,7 +41,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tiny_arith_reference import read_safetensors  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FETCH = os.path.join(ROOT, "bin", "tte-fetch")
+FETCH = os.environ.get("TTE_FETCH") or os.path.join(ROOT, "bin", "tte-fetch")  # TTE_FETCH: another build
 
 BOS, EOS = "<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>"
 USER, ASSISTANT = "<｜User｜>", "<｜Assistant｜>"
@@ -270,13 +275,17 @@ class Qwen2(nn.Module):
         return {k: v.detach().float().cpu().contiguous() for k, v in self.hf_named().items()}
 
 
-def save_safetensors(tensors, path):
+def save_safetensors(tensors, path, bf16=False):
     """The safetensors format: u64 header length, a JSON header of dtypes, shapes and byte offsets,
-    then the raw little-endian data."""
+    then the raw little-endian data (f32, or bf16 rounded to nearest even)."""
     header, offset, blobs = {"__metadata__": {"format": "pt"}}, 0, []
     for name in sorted(tensors):
-        data = tensors[name].numpy().astype("<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": list(tensors[name].shape), "data_offsets": [offset, offset + len(data)]}
+        if bf16:
+            data = tensors[name].to(torch.bfloat16).view(torch.int16).numpy().astype("<i2").tobytes()
+        else:
+            data = tensors[name].numpy().astype("<f4").tobytes()
+        header[name] = {"dtype": "BF16" if bf16 else "F32", "shape": list(tensors[name].shape),
+                        "data_offsets": [offset, offset + len(data)]}
         blobs.append(data)
         offset += len(data)
     text = json.dumps(header, separators=(",", ":")).encode()
@@ -335,6 +344,17 @@ def best_guess(done):
     return first.group(1) if first else "0"
 
 
+def pad(batch, tok, device):
+    """Inputs (padded with EOS) and targets (-100 where there is no loss) of a list of examples."""
+    t = max(len(ids) for ids, _ in batch)
+    x = torch.full((len(batch), t), tok.special[EOS], dtype=torch.long)
+    y = torch.full((len(batch), t), -100, dtype=torch.long)
+    for i, (ids, start_loss) in enumerate(batch):
+        x[i, :len(ids)] = torch.tensor(ids)
+        y[i, start_loss - 1:len(ids) - 1] = torch.tensor(ids[start_loss:])
+    return x.to(device), y.to(device)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--steps", type=int, default=3000)
@@ -343,7 +363,19 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "share", "models", "tte-tiny-arith"))
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--init", help="start from this folder's model.safetensors (same tokenizer) instead of random")
+    ap.add_argument("--hidden", type=int, default=CONFIG["hidden_size"])
+    ap.add_argument("--layers", type=int, default=CONFIG["num_hidden_layers"])
+    ap.add_argument("--heads", type=int, default=CONFIG["num_attention_heads"])
+    ap.add_argument("--kv-heads", type=int, default=CONFIG["num_key_value_heads"])
+    ap.add_argument("--intermediate", type=int, default=CONFIG["intermediate_size"])
+    ap.add_argument("--micro", type=int, default=1,
+                    help="compute each batch in this many slices of similar lengths (same gradient, faster on a CPU)")
+    ap.add_argument("--bf16", action="store_true", help="store the weights as bf16 (half the file)")
     args = ap.parse_args()
+    if args.hidden % args.heads or (args.hidden // args.heads) % 2 or args.heads % args.kv_heads:
+        ap.error("--hidden must be a multiple of --heads with an even head size, --heads of --kv-heads")
+    CONFIG.update(hidden_size=args.hidden, num_hidden_layers=args.layers, num_attention_heads=args.heads,
+                  num_key_value_heads=args.kv_heads, intermediate_size=args.intermediate)
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(1)
@@ -370,27 +402,35 @@ def main():
         for g in opt.param_groups:
             g["lr"] = lr
         batch = [example(pool[rng.randrange(len(pool))], rng, tok) for _ in range(args.batch)]
-        t = max(len(ids) for ids, _ in batch)
-        x = torch.full((args.batch, t), tok.special[EOS], dtype=torch.long)
-        y = torch.full((args.batch, t), -100, dtype=torch.long)
-        for i, (ids, start_loss) in enumerate(batch):
-            x[i, :len(ids)] = torch.tensor(ids)
-            y[i, start_loss - 1:len(ids) - 1] = torch.tensor(ids[start_loss:])
-        x, y = x.to(device), y.to(device)
-        loss = F.cross_entropy(model(x).view(-1, tok.size), y.view(-1), ignore_index=-100)
         opt.zero_grad()
-        loss.backward()
+        if args.micro <= 1:
+            x, y = pad(batch, tok, device)
+            loss = F.cross_entropy(model(x).view(-1, tok.size), y.view(-1), ignore_index=-100)
+            loss.backward()
+        else:
+            # The same gradient (the mean over every loss token of the batch) in slices of similar
+            # lengths, each padded to its own longest: causal attention never sees the padding, so
+            # only the floating-point order of the sums changes, and far less padding is computed.
+            batch.sort(key=lambda e: len(e[0]))
+            total, loss = sum(len(ids) - s for ids, s in batch), 0.0
+            for k in range(args.micro):
+                part = batch[k * len(batch) // args.micro:(k + 1) * len(batch) // args.micro]
+                x, y = pad(part, tok, device)
+                part_loss = F.cross_entropy(model(x).view(-1, tok.size), y.view(-1), ignore_index=-100,
+                                            reduction="sum") / total
+                part_loss.backward()
+                loss += part_loss.detach()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         if step % 100 == 0 or step == args.steps - 1:
             print(f"step {step} loss {loss.item():.4f} lr {lr:.2e} {time.time() - start:.0f}s", file=sys.stderr)
 
     os.makedirs(args.out, exist_ok=True)
-    save_safetensors(model.hf_state(), os.path.join(args.out, "model.safetensors"))
+    save_safetensors(model.hf_state(), os.path.join(args.out, "model.safetensors"), args.bf16)
     tok.save(args.out)
     hf_config = dict(architectures=["Qwen2ForCausalLM"], model_type="qwen2", vocab_size=tok.size,
                      head_dim=CONFIG["hidden_size"] // CONFIG["num_attention_heads"], hidden_act="silu",
-                     tie_word_embeddings=True, torch_dtype="float32", bos_token_id=tok.special[BOS],
+                     tie_word_embeddings=True, torch_dtype="bfloat16" if args.bf16 else "float32", bos_token_id=tok.special[BOS],
                      eos_token_id=tok.special[EOS], use_sliding_window=False, attention_dropout=0.0,
                      initializer_range=0.02, use_cache=True, **CONFIG)
     with open(os.path.join(args.out, "config.json"), "w") as f:
