@@ -10,6 +10,7 @@
 #     TTE_BENCH_PREFILL   prompt tokens of the prefill measure (default 128)
 #     TTE_BENCH_PATHS     CPU kernel paths to run, each forced by TTE_CPU (default: the one this
 #                         machine gets), e.g. "avx512 avx512bf16" to compare them side by side
+#                         (with avx512bf16, bench/engine_dpbf16.c first: vdpbf16ps against FMA rates)
 #     TTE_BENCH_ROUNDS    rounds (default 1); each round runs every path at every thread count,
 #                         so on a shared machine the paths alternate and only ratios within a round count
 #     TTE_BENCH_BUILD     the build folder whose libtte.a is linked (default build)
@@ -31,6 +32,12 @@ make -s BUILD="$build" "$build/libtte.a"
 cc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -Isrc/lib \
     -o "$build/engine_bench" bench/engine_bench.c "$build/libtte.a" \
     $(pkg-config --libs jansson libzstd libpcre2-8 libutf8proc) -lcsv -lm -lpthread
+case " $paths " in
+*" avx512bf16 "*) # the instruction rates that decide whether that path can pay on this CPU
+    cc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -o "$build/engine_dpbf16" bench/engine_dpbf16.c
+    "$build/engine_dpbf16"
+    ;;
+esac
 for round in $(seq "$rounds"); do
     for t in $threads; do
         for p in $paths; do

@@ -29,6 +29,14 @@ static double now(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* CPU seconds this process has used, all threads: on a shared machine, tokens per CPU second
+ * measure the kernels' arithmetic rate without the time other jobs held the cores. */
+static double cpu_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 /* kB of a /proc/self/status field ("RssFile:"), or -1. */
 static long status_kb(const char *field) {
     FILE *f = fopen("/proc/self/status", "r");
@@ -99,8 +107,9 @@ static void die(const char *what, const char *err) {
     exit(1);
 }
 
-/* Decode STEPS greedy tokens for B sequences after a PROMPT-token prefill each; returns tokens/s. */
-static double decode_rate(tte_engine *e, int vocab, int B, int prompt, int steps) {
+/* Decode STEPS greedy tokens for B sequences after a PROMPT-token prefill each; returns tokens/s,
+ * and tokens per CPU second in *PER_CPU_S. */
+static double decode_rate(tte_engine *e, int vocab, int B, int prompt, int steps, double *per_cpu_s) {
     char err[512];
     int32_t *toks = malloc((size_t)B * (size_t)prompt * sizeof *toks),
             *next = malloc((size_t)B * sizeof *next);
@@ -109,9 +118,9 @@ static double decode_rate(tte_engine *e, int vocab, int B, int prompt, int steps
     for (int i = 0; i < B * prompt; i++) toks[i] = (int32_t)((i * 7919) % vocab);
     for (int b = 0; b < B; b++) sp[b] = (tte_span){tte_seq_new(e), toks + (size_t)b * prompt, prompt};
     if (tte_engine_forward(e, sp, B, TTE_LOGITS_LAST, lg, err, sizeof err) != 0) die("prefill", err);
-    double t0 = 0;
+    double t0 = 0, c0 = 0;
     for (int s = 0; s <= steps; s++) {
-        if (s == 1) t0 = now(); /* the first step is a warm-up */
+        if (s == 1) t0 = now(), c0 = cpu_now(); /* the first step is a warm-up */
         for (int b = 0; b < B; b++) {
             next[b] = (int32_t)tte_argmax(lg + (size_t)b * vocab, vocab);
             sp[b].tokens = &next[b];
@@ -120,6 +129,7 @@ static double decode_rate(tte_engine *e, int vocab, int B, int prompt, int steps
         if (tte_engine_forward(e, sp, B, TTE_LOGITS_LAST, lg, err, sizeof err) != 0) die("decode", err);
     }
     double rate = (double)B * steps / (now() - t0);
+    *per_cpu_s = (double)B * steps / (cpu_now() - c0);
     for (int b = 0; b < B; b++) tte_seq_free(e, sp[b].seq);
     free(toks);
     free(next);
@@ -164,29 +174,33 @@ int main(int argc, char **argv) {
     tte_seq_free(e, s);
     s = tte_seq_new(e);
     sp = (tte_span){s, prompt, prefill_n};
-    double p0 = now();
+    double p0 = now(), pc0 = cpu_now();
     if (tte_engine_forward(e, &sp, 1, 0, lg, err, sizeof err) != 0) die("prefill", err);
-    double prefill = prefill_n / (now() - p0);
+    double prefill = prefill_n / (now() - p0), prefill_cpu = prefill_n / (cpu_now() - pc0);
     tte_seq_free(e, s);
     free(lg);
     free(prompt);
 
-    double d1 = decode_rate(e, vocab, 1, 16, 16);
-    double d8 = decode_rate(e, vocab, 8, 16, 8);
-    double d32 = decode_rate(e, vocab, 32, 16, 4);
+    double c1, c8, c32;
+    double d1 = decode_rate(e, vocab, 1, 16, 16, &c1);
+    double d8 = decode_rate(e, vocab, 8, 16, 8, &c8);
+    double d32 = decode_rate(e, vocab, 32, 16, 4, &c32);
     long rss_file = status_kb("RssFile:"), rss_anon = status_kb("RssAnon:");
     tte_pool *pool = tte_pool_create(threads);
     double bw = pool ? read_bandwidth(pool) : 0;
     tte_pool_free(pool);
     size_t bytes = tte_model_bytes_per_token(m);
-    printf("{\"model\":\"%s\",\"threads\":%d,\"simd\":\"%s\",\"load_s\":%.3f,\"first_forward_s\":%.2f,"
-           "\"prefill_tokens\":%d,\"prefill_tok_s\":%.2f,\"decode_tok_s\":{\"1\":%.3f,\"8\":%.3f,\"32\":%.3f},"
-           "\"batch32_over_batch1\":%.2f,\"read_bandwidth_gb_s\":%.2f,\"weight_bytes_per_token\":%zu,"
-           "\"bandwidth_bound_tok_s\":%.3f,\"batch1_fraction_of_bound\":%.3f,\"mapped_mb\":%.0f,"
-           "\"rss_file_mb\":%.0f,\"rss_anon_mb\":%.0f,\"kv_cache_mb\":%.0f}\n",
-           argv[1], threads, tte_cpu_path_name(tte_cpu_path_now()), load_s, first_forward_s, prefill_n, prefill, d1, d8,
-           d32, d32 / d1, bw / 1e9, bytes, bw / (double)bytes, d1 / (bw / (double)bytes),
-           (double)tte_model_mapped_bytes(m) / 1e6, rss_file / 1e3, rss_anon / 1e3, (double)o.kv_bytes / 1e6);
+    printf(
+        "{\"model\":\"%s\",\"threads\":%d,\"simd\":\"%s\",\"load_s\":%.3f,\"first_forward_s\":%.2f,"
+        "\"prefill_tokens\":%d,\"prefill_tok_s\":%.2f,\"decode_tok_s\":{\"1\":%.3f,\"8\":%.3f,\"32\":%.3f},"
+        "\"prefill_tok_per_cpu_s\":%.2f,\"decode_tok_per_cpu_s\":{\"1\":%.3f,\"8\":%.3f,\"32\":%.3f},"
+        "\"batch32_over_batch1\":%.2f,\"read_bandwidth_gb_s\":%.2f,\"weight_bytes_per_token\":%zu,"
+        "\"bandwidth_bound_tok_s\":%.3f,\"batch1_fraction_of_bound\":%.3f,\"mapped_mb\":%.0f,"
+        "\"rss_file_mb\":%.0f,\"rss_anon_mb\":%.0f,\"kv_cache_mb\":%.0f}\n",
+        argv[1], threads, tte_cpu_path_name(tte_cpu_path_now()), load_s, first_forward_s, prefill_n, prefill,
+        d1, d8, d32, prefill_cpu, c1, c8, c32, d32 / d1, bw / 1e9, bytes, bw / (double)bytes,
+        d1 / (bw / (double)bytes), (double)tte_model_mapped_bytes(m) / 1e6, rss_file / 1e3, rss_anon / 1e3,
+        (double)o.kv_bytes / 1e6);
     tte_engine_free(e);
     tte_model_free(m);
     return 0;
