@@ -102,7 +102,10 @@ done
 # on a FIFO that this script holds open.
 mkfifo input
 exec 3<>input
-for sig in TERM HUP INT; do
+# Under nohup SIGHUP is ignored from the start, and the tools keep it so (as nohup means): not tested then.
+sigs="TERM HUP INT"
+if trap -p HUP | grep -q "''"; then sigs="TERM INT"; echo "output: SIGHUP is ignored here (nohup): not tested"; fi
+for sig in $sigs; do
     mkdir "k$sig"
     set -m
     tte-fit -o "k$sig/out.jsonl" <input &
