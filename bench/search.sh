@@ -60,7 +60,7 @@ for round in $(seq "$rounds"); do
     bin/tte-gen --model "$model" --max-tokens "$per" "${greedy[@]}" "$work/sample_in.jsonl" >"$work/sample.jsonl"
     t3=$(date +%s.%N)
     sampled=$(jq -s 'map(.ids | length) | add' "$work/sample.jsonl")
-    bin/tte-score --prm "$prm" "$work/beam.jsonl" >"$work/prm.jsonl"
+    bin/tte-score --prm "$prm" --no-cache "$work/beam.jsonl" >"$work/prm.jsonl"
     t4=$(date +%s.%N)
     # One pass over each record: its chat prompt and its text, teacher-forced.
     jq -c --slurpfile p "$work/prompts.jsonl" --slurpfile it "$work/items.jsonl" \
