@@ -8,7 +8,9 @@
 #
 #   | tte-fit --x flops --by model,dataset,search | tte-plot --figure frontier -> demo/frontier.png
 #
-# and a table of accuracy against FLOPs per problem. Every stage writes its file through a temporary
+# and a table of accuracy against FLOPs per problem. Everything samples at temperature 1 (top-p 1):
+# at the tiny model's default 0.6 its 8 samples of an item are nearly always one trace, and there is
+# nothing to select among. Every stage writes its file through a temporary
 # name; tte-gen's sweep caches its work ($TTE_CACHE), so a second run is faster.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,11 +21,12 @@ ITEMS=${TTE_DEMO_ITEMS:-16}
 start=$(date +%s)
 # Seed 0 is held out of both models' training.
 stage $OUT/search-items.jsonl tte-fetch arith --seed 0 --count "$ITEMS"
-stage $OUT/forcing.jsonl tte-gen --model $MODEL --budgets 3..6 -n 8 $OUT/search-items.jsonl
+SAMPLING=(--temperature 1 --top-p 1)
+stage $OUT/forcing.jsonl tte-gen --model $MODEL --budgets 3..6 -n 8 "${SAMPLING[@]}" $OUT/search-items.jsonl
 stage $OUT/forcing-prm.jsonl tte-score --prm $PRM $OUT/forcing.jsonl
 for n in 4 8 16; do
     stage $OUT/beam-$n.jsonl tte-gen --model $MODEL --search beam --prm $PRM -n $n --beam-width 4 \
-        --max-steps 12 $OUT/search-items.jsonl
+        --max-steps 12 "${SAMPLING[@]}" $OUT/search-items.jsonl
 done
 stage $OUT/beam.jsonl tte-score --grade-only $OUT/beam-4.jsonl $OUT/beam-8.jsonl $OUT/beam-16.jsonl
 stage $OUT/frontier-fits.jsonl tte-fit --x flops --by model,dataset,search --metric correct --bootstrap 0 \

@@ -35,9 +35,13 @@ typedef struct {
     stop_reason stop;
     int closing;         /* the step ended; its last token is being fed for the next logits */
     int generating;      /* in this round */
-    int prm_wait;        /* a step is being scored: its feed ends at the token its score is read at */
-    tte_tokens prm_tail; /* the PRM tokens after that one (a format's text after its score mark) */
-    double pending;      /* the score, once read */
+    /* Being scored: the PRM's input for the new step(s), fed from read token to read token so that
+     * only the rows that score are made (a language-model PRM's rows are vocabulary-sized). */
+    tte_tokens prm_feed;
+    size_t *prm_reads; /* where in prm_feed each new step's score is read */
+    int prm_n_reads, prm_next, cap_reads;
+    size_t prm_fed;    /* prm_feed's tokens fed so far */
+    double *prm_got;   /* the scores read */
     int task;            /* the item it belongs to */
     int round;           /* revise: the attempt's round; its cost, up to the attempt's end: */
     tte_cost spent, spent_rm;
@@ -139,7 +143,8 @@ static void free_solutions(searcher *s) {
     for (int i = 0; i < s->n_sol; i++) {
         end_solution(s, i);
         tte_tokens_free(&s->sol[i].ids);
-        tte_tokens_free(&s->sol[i].prm_tail);
+        tte_tokens_free(&s->sol[i].prm_feed);
+        free(s->sol[i].prm_reads), free(s->sol[i].prm_got);
         free(s->sol[i].step_text);
         free(s->sol[i].step_end), free(s->sol[i].scores), free(s->sol[i].next);
     }
@@ -213,17 +218,47 @@ static int generate(searcher *s, const int *list, int n, char *err, size_t errle
     return tte_sched_run_fed(s->pol->sched, on_policy_logits, s, err, errlen);
 }
 
+/* Feeds X's PRM lane up to its next read token, or what follows the last one. */
+static void prm_feed_next(searcher *s, tte_sched *sched, int lane, solution *x) {
+    size_t to = x->prm_next < x->prm_n_reads ? x->prm_reads[x->prm_next] + 1 : x->prm_feed.n;
+    if (to > x->prm_fed) tte_sched_feed(sched, lane, x->prm_feed.ids + x->prm_fed, (int)(to - x->prm_fed), TTE_LOGITS_LAST);
+    x->prm_fed = to;
+}
+
 static int on_prm_logits(void *ctx, tte_sched *sched, int lane, const float *logits, int first, int rows,
                          int fed_all, char *err, size_t errlen) {
     searcher *s = ctx;
     solution *x = &s->sol[s->by_prm_lane[lane]];
-    if (x->prm_wait == 1) {
-        /* The step's row; then what follows its score mark, whose logits nobody needs. */
-        x->pending = tte_prm_score(s->prm, logits);
-        x->prm_wait = 2;
-        if (x->prm_tail.n) tte_sched_feed(sched, lane, x->prm_tail.ids, (int)x->prm_tail.n, TTE_LOGITS_LAST);
+    /* A read token's row (the text after the last one needs none). */
+    if (x->prm_next < x->prm_n_reads && x->prm_fed == x->prm_reads[x->prm_next] + 1) {
+        x->prm_got[x->prm_next++] = tte_prm_score(s->prm, logits);
+        prm_feed_next(s, sched, lane, x);
     }
     return 0;
+}
+
+/* The ends of X's current step's pieces, cut as a search cuts steps (after each delimiter): one
+ * piece but for a step that ran to its end (the last round, --search revise), which may hold many.
+ * Returns how many; *ENDS malloc'd. */
+static int step_pieces(const searcher *s, solution *x, int **ends) {
+    size_t n = x->ids.n, start = (size_t)x->step_start;
+    int count = 0, cap = 0;
+    *ends = NULL;
+    for (size_t end = start; end < n || count == 0;) {
+        x->step_start = (int)end;
+        x->ids.n = end;
+        int cut = 0;
+        while (x->ids.n < n && !cut) {
+            x->ids.n++;
+            cut = x->ids.n < n && step_has_delim(s, x);
+        }
+        end = x->ids.n;
+        TTE_GROW(*ends, cap, count + 1);
+        (*ends)[count++] = (int)end;
+    }
+    x->step_start = (int)start;
+    x->ids.n = n;
+    return count;
 }
 
 /* The step being scored, as the PRM reads it: without the delimiter it ended at (the format's join
@@ -256,46 +291,50 @@ static char *step_body(const searcher *s, const solution *x, const int32_t **ids
     return text;
 }
 
-/* Feeds the new step of each solution of LIST[0..n) that has one to the PRM; appends its score. */
+/* Feeds the new step of each solution of LIST[0..n) that has one to the PRM; appends its score (its
+ * scores, when a step that ran to its end holds delimiters: as many steps as they cut). */
 static int score(searcher *s, const int *list, int n, char *err, size_t errlen) {
     for (int k = 0; k < n; k++) {
         solution *x = &s->sol[list[k]];
         if (x->ids.n == (size_t)x->step_start) continue; /* an empty step: nothing to score */
-        const int32_t *ids;
-        size_t n_ids, len, read;
-        char *text = step_body(s, x, &ids, &n_ids, &len);
-        tte_tokens feed = {0};
         task *t = &s->tasks[x->task];
-        int rc = tte_prm_step(s->prm, t->problem, x->n_steps, text, len, ids, n_ids, &feed, &read, err, errlen);
-        free(text);
-        if (rc != 0) return tte_tokens_free(&feed), -1;
-        if (x->n_steps == x->cap_steps) {
-            x->cap_steps = 2 * x->cap_steps + 8;
+        int *ends, n_pieces = step_pieces(s, x, &ends);
+        size_t start = (size_t)x->step_start, full = x->ids.n;
+        stop_reason stop = x->stop;
+        x->prm_feed.n = 0, x->prm_n_reads = x->prm_next = 0, x->prm_fed = 0;
+        if (x->n_steps + n_pieces > x->cap_steps) {
+            x->cap_steps = 2 * (x->n_steps + n_pieces) + 8;
             x->step_end = tte_xrealloc(x->step_end, (size_t)x->cap_steps * sizeof *x->step_end);
             x->scores = tte_xrealloc(x->scores, (size_t)x->cap_steps * sizeof *x->scores);
         }
-        x->step_end[x->n_steps] = (int)x->ids.n;
-        x->prm_wait = 1;
-        x->pending = NAN;
-        tte_cost_step(&t->spent_rm, &s->cost_rm, tte_sched_lane_len(s->rm->sched, x->prm_lane), (long)feed.n, 0,
-                      s->o->n);
-        /* Fed up to the read token, so that only its row of logits is made (a language-model PRM's
-         * rows are vocabulary-sized). */
-        x->prm_tail.n = 0;
-        if (feed.n > read + 1) {
-            TTE_GROW(x->prm_tail.ids, x->prm_tail.cap, feed.n - read - 1);
-            memcpy(x->prm_tail.ids, feed.ids + read + 1, (feed.n - read - 1) * sizeof *feed.ids);
-            x->prm_tail.n = feed.n - read - 1;
+        TTE_GROW(x->prm_reads, x->cap_reads, n_pieces);
+        x->prm_got = tte_xrealloc(x->prm_got, (size_t)x->cap_reads * sizeof *x->prm_got);
+        int rc = 0;
+        for (int p = 0; p < n_pieces && rc == 0; p++) {
+            x->step_start = p ? ends[p - 1] : (int)start;
+            x->ids.n = (size_t)ends[p];
+            x->stop = p + 1 < n_pieces ? STOP_DELIM : stop;
+            const int32_t *ids;
+            size_t n_ids, len, read;
+            char *text = step_body(s, x, &ids, &n_ids, &len);
+            rc = tte_prm_step(s->prm, t->problem, x->n_steps + p, text, len, ids, n_ids, &x->prm_feed, &read, err,
+                              errlen);
+            free(text);
+            x->prm_reads[x->prm_n_reads++] = read;
+            x->step_end[x->n_steps + p] = ends[p];
         }
-        tte_sched_feed(s->rm->sched, x->prm_lane, feed.ids, (int)read + 1, TTE_LOGITS_LAST);
-        tte_tokens_free(&feed);
+        x->step_start = (int)start, x->ids.n = full, x->stop = stop;
+        free(ends);
+        if (rc != 0) return -1;
+        tte_cost_step(&t->spent_rm, &s->cost_rm, tte_sched_lane_len(s->rm->sched, x->prm_lane),
+                      (long)x->prm_feed.n, 0, s->o->n);
+        prm_feed_next(s, s->rm->sched, x->prm_lane, x);
     }
     if (tte_sched_run_fed(s->rm->sched, on_prm_logits, s, err, errlen) != 0) return -1;
     for (int k = 0; k < n; k++) {
         solution *x = &s->sol[list[k]];
-        if (!x->prm_wait) continue;
-        x->scores[x->n_steps++] = x->pending;
-        x->prm_wait = 0;
+        for (int p = 0; p < x->prm_n_reads; p++) x->scores[x->n_steps++] = x->prm_got[p];
+        x->prm_n_reads = 0;
     }
     return 0;
 }
@@ -502,28 +541,6 @@ static json_t *candidate_record(const searcher *s, const task *t, int sample, co
     return rec;
 }
 
-/* The ends of ATT's steps, cut as a search cuts them (at the delimiter, the last one where the attempt
- * ended); ATT's ids are the attempt's. Returns how many; *ENDS malloc'd. */
-static int attempt_steps(const searcher *s, solution *att, int **ends) {
-    size_t n = att->ids.n;
-    int count = 0, cap = 0;
-    *ends = NULL;
-    for (size_t end = 0; end < n;) {
-        att->step_start = (int)end;
-        att->ids.n = end;
-        int cut = 0;
-        while (att->ids.n < n && !cut) {
-            att->ids.n++;
-            cut = att->ids.n < n && step_has_delim(s, att);
-        }
-        end = att->ids.n;
-        TTE_GROW(*ends, cap, count + 1);
-        (*ends)[count++] = (int)end;
-    }
-    att->ids.n = n;
-    return count;
-}
-
 /* Sequential revisions, round by round for the group: every item's next attempt after its previous
  * ones and the revision prompt, on one growing sequence; each attempt is scored by the PRM on its
  * own, step by step from the prefix, as a solution of its own. */
@@ -531,7 +548,6 @@ static int revise(searcher *s, char *err, size_t errlen) {
     int G = s->n_tasks, rc = 0, n_rev;
     int32_t *rev = tte_session_encode(s->pol, s->o->revise_prompt, strlen(s->o->revise_prompt), &n_rev);
     int *list = tte_xmalloc((size_t)G * sizeof *list), *att = tte_xmalloc((size_t)G * sizeof *att);
-    int **ends = tte_xcalloc((size_t)G, sizeof *ends), *n_ends = tte_xcalloc((size_t)G, sizeof *n_ends);
     for (int t = 0; t < G; t++) {
         task *tk = &s->tasks[t];
         tk->live = tte_xmalloc(sizeof *tk->live);
@@ -542,8 +558,8 @@ static int revise(searcher *s, char *err, size_t errlen) {
     for (int r = 0; r < s->o->n && rc == 0; r++) {
         for (int t = 0; t < G; t++) list[t] = s->tasks[t].live[0], s->tasks[t].attempt_start = s->sol[list[t]].ids.n;
         if ((rc = generate(s, list, G, err, errlen)) != 0) break;
-        /* Each attempt alone, on a fork of its item's PRM prefix. */
-        int most = 0;
+        /* Each attempt alone, on a fork of its item's PRM prefix, scored as one step that ran to its
+         * end: as many steps as its delimiters cut. */
         for (int t = 0; t < G; t++) {
             task *tk = &s->tasks[t];
             int a = att[t] = new_solution(s, t);
@@ -555,27 +571,13 @@ static int revise(searcher *s, char *err, size_t errlen) {
             y->prm_lane = tte_sched_lane_fork(s->rm->sched, s->sol[tk->root].prm_lane);
             map_lane(&s->by_prm_lane, &s->cap_by_prm_lane, y->prm_lane, a);
             y->round = r;
-            free(ends[t]);
-            n_ends[t] = attempt_steps(s, y, &ends[t]);
-            if (n_ends[t] > most) most = n_ends[t];
+            y->step_start = 0;
+            y->stop = cur->stop;
         }
-        /* Step k of every attempt that has one, in one PRM round. */
-        for (int k = 0; k < most && rc == 0; k++) {
-            int n = 0;
-            for (int t = 0; t < G; t++) {
-                if (k >= n_ends[t]) continue;
-                solution *y = &s->sol[att[t]];
-                y->step_start = k ? ends[t][k - 1] : 0;
-                y->ids.n = (size_t)ends[t][k];
-                y->stop = k + 1 < n_ends[t] ? STOP_DELIM : s->sol[s->tasks[t].live[0]].stop;
-                list[n++] = att[t];
-            }
-            rc = score(s, list, n, err, errlen);
-        }
+        rc = score(s, att, G, err, errlen);
         for (int t = 0; t < G && rc == 0; t++) {
             task *tk = &s->tasks[t];
             solution *y = &s->sol[att[t]];
-            y->ids.n = n_ends[t] ? (size_t)ends[t][n_ends[t] - 1] : 0;
             end_solution(s, att[t]);
             y->spent = tk->spent, y->spent_rm = tk->spent_rm;
             out_add(tk, att[t]);
@@ -594,8 +596,7 @@ static int revise(searcher *s, char *err, size_t errlen) {
         }
         rc = tte_sched_run_fed(s->pol->sched, on_policy_logits, s, err, errlen);
     }
-    for (int t = 0; t < G; t++) free(ends[t]);
-    free(rev), free(list), free(att), free(ends), free(n_ends);
+    free(rev), free(list), free(att);
     return rc;
 }
 
