@@ -4,7 +4,7 @@
 # model as policy and, with a tte_prm.json, as a Math-Shepherd-style PRM, with greedy steps: the
 # same solutions, steps and step scores, in the same order (tests/golden/search/, regenerate with
 #   /usr/bin/python3 tools/search_reference.py bin share/models/tte-tiny-arith PRM \
-#       tests/golden/search/items.jsonl beam|dvts 8 4 40 last).
+#       tests/golden/search/items.jsonl beam|dvts 8 4 40 last; beam-n4-m2-s6: beam 4 2 6 last).
 # Then the contracts: records into tte-score and tte-fit; sampling is reproducible and --batch
 # changes nothing; bad input.
 source "$(dirname "$0")/common.bash"
@@ -30,6 +30,14 @@ for kind in beam dvts; do
         .prm_tokens_fed > .tokens_generated and .flops > 0 and .prm_bytes > 0)' \
         "$TMP/$kind" >/dev/null || fail "$kind: record fields"
 done
+
+# Six iterations: the last one runs to the end of sequence, and its step holds many delimiters, each a
+# step to the PRM (search-and-learn tags every delimiter of the text): the same scores as the reference.
+tte-gen --model "$MODEL" --search beam --prm "$PRM" -n 4 --beam-width 2 --max-steps 6 --greedy "$GOLD/items.jsonl" |
+    jq -s -e --slurpfile r "$GOLD/beam-n4-m2-s6.jsonl" 'length == ($r | length) and ([., $r] | transpose |
+        all(.[]; .[0].text == .[1].text and (.[0].step_scores | length) == (.[1].step_scores | length) and
+            ([.[0].step_scores, .[1].step_scores] | transpose | all(.[]; (.[0] - .[1] | fabs) < 1e-4))))' >/dev/null ||
+    fail "a last round's step is not scored as the reference scores it"
 
 # Sampling: the same seed gives the same records, whatever --batch; the records grade and fit.
 tte-gen --model "$MODEL" --search beam --prm "$PRM" -n 4 --beam-width 2 --max-steps 8 --seed 5 \
