@@ -44,3 +44,4 @@ jq -r -s '
 echo
 echo "demo: $(($(date +%s) - start)) s; figures in $OUT/curves.png and $OUT/discrete-vs-continuous.png"
 echo "report (tables, then every figure): $OUT/report.pdf"
+bash tools/demo_sizes.sh
