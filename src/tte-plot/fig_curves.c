@@ -346,6 +346,8 @@ static void params_label(char *buf, size_t n, double params) {
         snprintf(buf, n, "%.3gB", params / 1e9);
     else if (params >= 1e6)
         snprintf(buf, n, "%.3gM", params / 1e6);
+    else if (params >= 1e3) /* "830k", not "8.3e+05": short enough for neighbouring tics */
+        snprintf(buf, n, "%.3gk", params / 1e3);
     else
         snprintf(buf, n, "%.3g", params);
 }
