@@ -324,11 +324,9 @@ Test(real_data, math500_solutions_agree_with_answers) {
     cr_expect_eq(unexpected, 0);
 }
 
-/* SymPy's LaTeX printer and SymPy's simplification as an independent reference: 300 pairs of
- * expressions (tests/golden/grade-sympy-pairs.jsonl, made by tools/grade_sympy_pairs.py), half equal
- * by a symbolic rewriting, half different by one change. */
-Test(real_data, sympy_pairs_agree) {
-    const char *path = "tests/golden/grade-sympy-pairs.jsonl";
+/* SymPy's LaTeX printer and SymPy's verdict as an independent reference: the pairs of PATH (each
+ * {"a", "b", "equal"}), of which there must be 300, all agreeing under Math-Verify's behaviour. */
+static void sympy_pairs_agree(const char *path) {
     FILE *f = fopen(path, "r");
     cr_assert(f, "%s: cannot open (run from the repository root)", path);
     char *line = NULL;
@@ -351,7 +349,14 @@ Test(real_data, sympy_pairs_agree) {
     }
     free(line);
     fclose(f);
-    printf("sympy pairs: %d of %d agree\n", agree, n);
+    printf("%s: %d of %d agree\n", path, agree, n);
     cr_expect_eq(n, 300);
     cr_expect_eq(agree, n);
 }
+
+/* Expressions (tools/grade_sympy_pairs.py): half equal by a symbolic rewriting, half different by one
+ * change. */
+Test(real_data, sympy_pairs_agree) { sympy_pairs_agree("tests/golden/grade-sympy-pairs.jsonl"); }
+
+/* Sets, tuples, intervals and their unions, equations (tools/grade_sympy_structures.py). */
+Test(real_data, sympy_structures_agree) { sympy_pairs_agree("tests/golden/grade-sympy-structures.jsonl"); }

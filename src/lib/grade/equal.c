@@ -10,7 +10,9 @@
  *       points), two inequalities when the multiple is positive (x < 1 is -x > -1); != likewise;
  *     - tuples and intervals: same brackets, elements pairwise; sets, bare lists and "a \pm b":
  *       every element of each has an equal in the other (order and repeats are free);
- *     - unions: parts as a set; text: case-insensitive;
+ *     - unions: parts as a set; text: case-insensitive; under Math-Verify, intervals and unions of
+ *       intervals with constant endpoints as the sets of reals they are ([1,9] \cup [4,6] is [1,9]:
+ *       SymPy's Union, which Math-Verify compares by);
  *     - everything else numerically: both evaluated at 6 seeded random points (each variable uniform
  *       in [0.5, 2.5]), equal within relative tolerance 1e-6; values may be matrices. A decimal with
  *       two or more digits after the point also equals a value that rounds to it (0.33 for 1/3).
@@ -460,6 +462,83 @@ static int sequence_equiv(cmp *c, const expr *a, const expr *b, int depth) {
     return covered(c, a, b, depth) && covered(c, b, a, depth);
 }
 
+/* A set of reals as disjoint intervals, ascending: what an interval or a union of intervals with
+ * constant endpoints is. */
+enum { SPAN_MAX = 16 };
+typedef struct {
+    double lo, hi;
+    int lo_closed, hi_closed;
+} span;
+typedef struct {
+    span s[SPAN_MAX];
+    int n;
+} spans;
+
+static int constant_value(const expr *e, double *v) {
+    vars vs = {0};
+    vars_collect(&vs, e);
+    if (vs.n || vs.overflow) return 0;
+    val x;
+    eval(e, &vs, &x);
+    if (x.rows != 1 || x.cols != 1 || isnan(x.v[0])) return 0;
+    *v = x.v[0];
+    return 1;
+}
+
+static int is_interval(const expr *e) {
+    return e->kind == E_SEQ && e->n == 2 && (e->open == '(' || e->open == '[') &&
+           (e->close == ')' || e->close == ']');
+}
+
+/* Whether span A starts before B: the lower end, a closed one first. */
+static int starts_before(const span *a, const span *b) {
+    return a->lo < b->lo || (a->lo == b->lo && a->lo_closed > b->lo_closed);
+}
+
+/* E as merged spans: 1, or 0 when it is not an interval or a union of intervals with constant ends. */
+static int as_spans(const expr *e, spans *out) {
+    const expr *const *parts = e->kind == E_UNION ? (const expr *const *)e->items : &e;
+    int n = e->kind == E_UNION ? e->n : 1;
+    if (n > SPAN_MAX) return 0;
+    span in[SPAN_MAX];
+    for (int k = 0; k < n; k++) {
+        const expr *p = parts[k];
+        if (!is_interval(p) || !constant_value(p->items[0], &in[k].lo) || !constant_value(p->items[1], &in[k].hi))
+            return 0;
+        in[k].lo_closed = p->open == '[', in[k].hi_closed = p->close == ']';
+    }
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && starts_before(&in[j], &in[j - 1]); j--) {
+            span t = in[j];
+            in[j] = in[j - 1], in[j - 1] = t;
+        }
+    /* Merged where they overlap, or touch at an end one of them holds. */
+    out->n = 0;
+    for (int k = 0; k < n; k++) {
+        span *last = out->n ? &out->s[out->n - 1] : NULL;
+        if (last && (in[k].lo < last->hi || (in[k].lo == last->hi && (in[k].lo_closed || last->hi_closed)))) {
+            if (in[k].hi > last->hi)
+                last->hi = in[k].hi, last->hi_closed = in[k].hi_closed;
+            else if (in[k].hi == last->hi)
+                last->hi_closed |= in[k].hi_closed;
+            continue;
+        }
+        out->s[out->n++] = in[k];
+    }
+    return 1;
+}
+
+static int spans_equal(const spans *a, const spans *b) {
+    if (a->n != b->n) return 0;
+    for (int k = 0; k < a->n; k++) {
+        const span *x = &a->s[k], *y = &b->s[k];
+        if (!(x->lo == y->lo || close_enough(x->lo, y->lo)) || !(x->hi == y->hi || close_enough(x->hi, y->hi)) ||
+            x->lo_closed != y->lo_closed || x->hi_closed != y->hi_closed)
+            return 0;
+    }
+    return 1;
+}
+
 static int text_equiv(const char *x, const char *y) {
     for (;;) {
         while (*x == ' ') x++;
@@ -506,6 +585,10 @@ static int equiv(cmp *c, const expr *a, const expr *b, int depth) {
     pm_store pa, pb;
     a = expand_pm(a, &pa);
     b = expand_pm(b, &pb);
+    spans sa, sb;
+    if (c->grader == TTE_GRADER_MATH_VERIFY && (a->kind == E_UNION || b->kind == E_UNION) && as_spans(a, &sa) &&
+        as_spans(b, &sb))
+        return spans_equal(&sa, &sb);
     if (a->kind == E_SEQ || b->kind == E_SEQ) return sequence_equiv(c, a, b, depth);
     if (a->kind == E_UNION || b->kind == E_UNION) {
         if (a->kind != b->kind) return 0;
