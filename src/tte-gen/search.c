@@ -62,6 +62,7 @@ typedef struct {
     int *out, n_out, cap_out; /* beam: the complete solutions in order; revise: the attempts */
     int finished;
     size_t attempt_start; /* revise: where the attempt being generated starts */
+    int n_solutions;      /* made for this item so far: each one's index seeds its draws */
 } task;
 
 typedef struct {
@@ -101,8 +102,7 @@ static int new_solution(searcher *s, int t) {
     x->next = tte_xmalloc((size_t)s->width * sizeof *x->next);
     /* Each solution its own stream of draws, from the item's seed and its index among the item's
      * solutions (so that neither depends on the group the item ran in). */
-    int own = 0;
-    for (int i = 0; i < s->n_sol; i++) own += s->sol[i].task == t;
+    int own = s->tasks[t].n_solutions++;
     tte_rng_seed(&x->rng, s->tasks[t].seed ^ ((uint64_t)own + 1) * 0xbf58476d1ce4e5b9ull);
     return s->n_sol++;
 }
@@ -151,17 +151,16 @@ static void free_solutions(searcher *s) {
     s->n_sol = 0;
 }
 
-/* Whether the text of X's current step holds the delimiter, decoded from its ids (revise cuts a
- * finished attempt into steps with it; a delimiter that spans tokens is found). */
-static int step_has_delim(const searcher *s, const solution *x) {
-    char err[256];
-    size_t len;
-    char *text = tte_tokenizer_decode(s->pol->tok, x->ids.ids + x->step_start, x->ids.n - (size_t)x->step_start,
-                                      0, &len, err, sizeof err);
-    if (!text) tte_die("%s", err);
-    int found = memmem(text, len, s->delim, strlen(s->delim)) != NULL;
-    free(text);
-    return found;
+/* Appends TOK's bytes to the running text *BUF (*LEN bytes, *CAP allocated) and says whether the
+ * delimiter now occurs in it: it can only end in the new bytes, so the search starts where it could
+ * begin (a delimiter that spans tokens is found). */
+static int delim_after(const searcher *s, char **buf, size_t *len, size_t *cap, int32_t tok) {
+    size_t n, dl = strlen(s->delim), from = *len >= dl ? *len - dl + 1 : 0;
+    const char *bytes = tte_tokenizer_token_bytes(s->pol->tok, tok, &n);
+    TTE_GROW(*buf, *cap, *len + n + 1);
+    if (n) memcpy(*buf + *len, bytes, n);
+    *len += n;
+    return memmem(*buf + from, *len - from, s->delim, dl) != NULL;
 }
 
 /* Takes token TOK for solution X: it ends the step, or is fed for the next one. */
@@ -177,13 +176,7 @@ static void take_token(searcher *s, solution *x, int32_t tok) {
     x->ids.ids[x->ids.n++] = tok;
     tte_cost_decode(&t->spent, &s->cost_pol, t->n_prompt + (long)x->ids.n - 1, 1, s->o->n);
     int step_len = (int)x->ids.n - x->step_start;
-    /* The delimiter can only end in the new token's bytes: look from where it could begin. */
-    size_t n, dl = strlen(s->delim), from = x->step_len >= dl ? x->step_len - dl + 1 : 0;
-    const char *bytes = tte_tokenizer_token_bytes(s->pol->tok, tok, &n);
-    TTE_GROW(x->step_text, x->step_cap, x->step_len + n + 1);
-    if (n) memcpy(x->step_text + x->step_len, bytes, n);
-    x->step_len += n;
-    if (!s->last_round && memmem(x->step_text + from, x->step_len - from, s->delim, dl))
+    if (delim_after(s, &x->step_text, &x->step_len, &x->step_cap, tok) && !s->last_round)
         x->stop = STOP_DELIM;
     else if (step_len >= s->o->step_tokens || t->n_prompt + (int)x->ids.n >= cfg->max_position_embeddings)
         x->stop = STOP_LENGTH;
@@ -240,24 +233,19 @@ static int on_prm_logits(void *ctx, tte_sched *sched, int lane, const float *log
 /* The ends of X's current step's pieces, cut as a search cuts steps (after each delimiter): one
  * piece but for a step that ran to its end (the last round, --search revise), which may hold many.
  * Returns how many; *ENDS malloc'd. */
-static int step_pieces(const searcher *s, solution *x, int **ends) {
-    size_t n = x->ids.n, start = (size_t)x->step_start;
+static int step_pieces(const searcher *s, const solution *x, int **ends) {
+    size_t n = x->ids.n;
     int count = 0, cap = 0;
+    char *text = NULL;
+    size_t len = 0, text_cap = 0;
     *ends = NULL;
-    for (size_t end = start; end < n || count == 0;) {
-        x->step_start = (int)end;
-        x->ids.n = end;
-        int cut = 0;
-        while (x->ids.n < n && !cut) {
-            x->ids.n++;
-            cut = x->ids.n < n && step_has_delim(s, x);
+    for (size_t i = (size_t)x->step_start; i < n; i++)
+        if ((delim_after(s, &text, &len, &text_cap, x->ids.ids[i]) && i + 1 < n) || i + 1 == n) {
+            TTE_GROW(*ends, cap, count + 1);
+            (*ends)[count++] = (int)(i + 1);
+            len = 0; /* the next piece's text starts here */
         }
-        end = x->ids.n;
-        TTE_GROW(*ends, cap, count + 1);
-        (*ends)[count++] = (int)end;
-    }
-    x->step_start = (int)start;
-    x->ids.n = n;
+    free(text);
     return count;
 }
 
