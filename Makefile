@@ -155,7 +155,7 @@ format-check:
 	clang-format --dry-run --Werror $(FORMATTED)
 
 # libFuzzer targets: tests/fuzz/fuzz_*.c, each linked with the library sources.
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc/lib \
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc/lib \
                -DTTE_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 build-fuzz/%: tests/fuzz/%.c $(LIB_SRC)
