@@ -30,17 +30,26 @@ static inline float bf16f(uint16_t h) {
     return f;
 }
 
-/* Portable path: the same tile structure with scalar sums; F converts one stored element. */
+/* Portable path: the same tile structure with scalar sums in ascending k. Each weight row is
+ * converted to floats a chunk at a time (one loop per dtype, tte_mat_floats) and the chunk is used
+ * against every activation row of the tile, so no per-element accessor sits in the inner loop. */
 static void tile_scalar(const tte_mat *w, int j0, int nj, const float *x, int nt, float *y, int ldy) {
+    enum { CHUNK = 1024 };
+    float wf[CHUNK];
     int K = w->cols;
     for (int i = 0; i < nj; i++) {
-        size_t row = (size_t)(j0 + i) * (size_t)K;
-        for (int r = 0; r < nt; r++) {
-            const float *xr = x + (size_t)r * (size_t)K;
-            float s = 0;
-            for (int k = 0; k < K; k++) s += tte_mat_get(w, row + (size_t)k) * xr[k];
-            y[(size_t)r * (size_t)ldy + i] = s;
+        float sum[TILE_X] = {0};
+        for (int k0 = 0; k0 < K; k0 += CHUNK) {
+            int n = K - k0 < CHUNK ? K - k0 : CHUNK;
+            tte_mat_floats(w, (size_t)(j0 + i) * (size_t)K + (size_t)k0, n, wf);
+            for (int r = 0; r < nt; r++) {
+                const float *xr = x + (size_t)r * (size_t)K + k0;
+                float s = sum[r];
+                for (int k = 0; k < n; k++) s += wf[k] * xr[k];
+                sum[r] = s;
+            }
         }
+        for (int r = 0; r < nt; r++) y[(size_t)r * (size_t)ldy + i] = sum[r];
     }
 }
 

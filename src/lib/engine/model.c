@@ -272,6 +272,20 @@ float tte_mat_get(const tte_mat *w, size_t i) {
 }
 
 void tte_mat_row(const tte_mat *w, int r, float *out) {
-    size_t base = (size_t)r * (size_t)w->cols;
-    for (int i = 0; i < w->cols; i++) out[i] = tte_mat_get(w, base + (size_t)i);
+    tte_mat_floats(w, (size_t)r * (size_t)w->cols, w->cols, out);
+}
+
+void tte_mat_floats(const tte_mat *w, size_t first, int n, float *out) {
+    const uint16_t *h = (const uint16_t *)w->data + first;
+    switch (w->dtype) {
+    case TTE_DT_BF16:
+        for (int i = 0; i < n; i++) out[i] = bf16_to_f32(h[i]);
+        break;
+    case TTE_DT_F16:
+        for (int i = 0; i < n; i++) out[i] = f16_to_f32(h[i]);
+        break;
+    default:
+        memcpy(out, (const float *)w->data + first, (size_t)n * sizeof *out);
+        break;
+    }
 }

@@ -105,5 +105,8 @@ size_t tte_model_mapped_bytes(const tte_model *m);
 float tte_mat_get(const tte_mat *w, size_t i);
 /* Row R of W converted to float into OUT (cols floats). */
 void tte_mat_row(const tte_mat *w, int r, float *out);
+/* Elements FIRST..FIRST+N-1 of W's storage converted to float into OUT, one loop per dtype (the
+ * portable kernels' way to read weights without a per-element switch). */
+void tte_mat_floats(const tte_mat *w, size_t first, int n, float *out);
 
 #endif
