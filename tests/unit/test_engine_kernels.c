@@ -100,10 +100,12 @@ static void check_dtype_rows(tte_dtype dt, int rows, int cols, int T) {
 static void check_dtype(tte_dtype dt, int rows, int cols) { check_dtype_rows(dt, rows, cols, 9); }
 
 /* Short rows and long rows (which decode reads with different tiles), widths with a tail after the
- * last 16 columns, row counts not a multiple of the tile. */
+ * last 16 columns, row counts not a multiple of the tile, and a matrix of 1.2 MB, which the kernels
+ * take in several groups of weight rows (cpu_kernels.c's W_GROUP_BYTES). */
 Test(kernels, matmul_batch_and_thread_invariant_bf16) {
     check_dtype(TTE_DT_BF16, 37, 40);
     check_dtype(TTE_DT_BF16, 13, 4100);
+    check_dtype(TTE_DT_BF16, 301, 2000);
 }
 Test(kernels, matmul_batch_and_thread_invariant_f16) { check_dtype(TTE_DT_F16, 21, 2055); }
 Test(kernels, matmul_batch_and_thread_invariant_f32) {
@@ -147,10 +149,10 @@ static float simd16_dot(const double *w, const float *x, int K, int paired) {
 static void check_simd_path(const char *path) {
     setenv("TTE_CPU", path, 1);
     const tte_dtype dts[] = {TTE_DT_BF16, TTE_DT_F16, TTE_DT_F32};
-    const int shapes[][2] = {{5, 16}, {6, 40}, {7, 100}, {3, 4100}};
+    const int shapes[][2] = {{5, 16}, {6, 40}, {7, 100}, {3, 4100}, {301, 2000}};
     tte_pool *pool = tte_pool_create(2);
     for (int d = 0; d < 3; d++)
-        for (int sh = 0; sh < 4; sh++) {
+        for (int sh = 0; sh < 5; sh++) {
             int rows = shapes[sh][0], cols = shapes[sh][1], T = 5;
             tte_rng r;
             tte_rng_seed(&r, (uint64_t)d * 77 + (uint64_t)cols);

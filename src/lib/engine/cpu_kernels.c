@@ -20,7 +20,8 @@
 #include <immintrin.h>
 #endif
 
-enum { TILE_W = 4, TILE_X = 4, X_BLOCK = 64 /* activation rows kept hot in cache per pass over W */ };
+enum { TILE_W = 4, TILE_X = 4 };
+enum { W_GROUP_BYTES = 512 * 1024 }; /* see matmul_range */
 enum { LONG_ROW_BYTES = 8192 }; /* see TILE_FN */
 
 static inline float bf16f(uint16_t h) {
@@ -260,17 +261,22 @@ typedef struct {
     tile_fn tile;
 } matmul_job;
 
-/* Weight-row blocks [b0, b1) against all activation rows, X_BLOCK rows at a time. */
+/* Weight-row blocks [b0, b1) against all activation rows. The blocks are taken W_GROUP_BYTES of
+ * weights at a time, a group that stays in L2 while every tile of TILE_X activation rows (in L1)
+ * passes over it: the weights are read from memory once per call, and each activation vector a tile
+ * loads comes from L1. */
 static void matmul_range(void *arg, int b0, int b1, int worker) {
     const matmul_job *j = arg;
     int J = j->w->rows, K = j->w->cols, tw = j->tw;
+    size_t block_bytes = (size_t)tw * (size_t)K * (j->w->dtype == TTE_DT_F32 ? 4 : 2);
+    int group = (int)(W_GROUP_BYTES / block_bytes) > 1 ? (int)(W_GROUP_BYTES / block_bytes) : 1;
     (void)worker;
-    for (int t0 = 0; t0 < j->T; t0 += X_BLOCK) {
-        int tn = j->T - t0 < X_BLOCK ? j->T - t0 : X_BLOCK;
-        for (int b = b0; b < b1; b++) {
-            int r0 = b * tw, nj = J - r0 < tw ? J - r0 : tw;
-            for (int t = t0; t < t0 + tn; t += TILE_X) {
-                int nt = t0 + tn - t < TILE_X ? t0 + tn - t : TILE_X;
+    for (int g0 = b0; g0 < b1; g0 += group) {
+        int g1 = g0 + group < b1 ? g0 + group : b1;
+        for (int t = 0; t < j->T; t += TILE_X) {
+            int nt = j->T - t < TILE_X ? j->T - t : TILE_X;
+            for (int b = g0; b < g1; b++) {
+                int r0 = b * tw, nj = J - r0 < tw ? J - r0 : tw;
                 j->tile(j->w, r0, nj, j->x + (size_t)t * (size_t)K, nt, j->y + (size_t)t * (size_t)J + r0, J);
             }
         }
