@@ -10,10 +10,11 @@
 #   "+" and "=": the next token is a digit to copy or to add up)
 #   all of them | tte-fit --predict-largest: how well do the smaller models predict the largest one?
 #
-# TTE_FAMILY (model folders, any order) replaces the family, TTE_DEMO_BIN the tools' folder; the tools take each model's size from
-# its weights (model_params of tte-score --next-dist), which the graded records get too, since
-# tte-fit's sizes records need it. Every stage writes its file through a temporary name; tte-gen
-# caches its work ($TTE_CACHE), so a second run takes seconds.
+# TTE_FAMILY (model folders, any order) replaces the family, TTE_DEMO_BIN the tools' folder. The
+# tools take each model's size from its weights: model_params, in tte-gen's and tte-score
+# --next-dist's records, which tte-fit's sizes records and --predict-largest read. Every stage writes
+# its file through a temporary name; tte-gen caches its work ($TTE_CACHE), so a second run takes
+# seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/demo_common.bash
@@ -34,10 +35,8 @@ graded=() dists=()
 for dir in "${FAMILY[@]}"; do
     name=$(basename "$dir")
     stage $OUT/next-dist-$name.jsonl tte-score --model "$dir" --next-dist 20 $OUT/prefixes.jsonl
-    params=$(jq -n 'input.model_params' $OUT/next-dist-$name.jsonl)
     stage $OUT/generations-$name.jsonl tte-gen --model "$dir" --budgets 3..8 -n 4 $OUT/items.jsonl
-    stage $OUT/graded-$name.jsonl jq -c --argjson p "$params" '.model_params = $p' \
-        <(tte-score --grade-only $OUT/generations-$name.jsonl)
+    stage $OUT/graded-$name.jsonl tte-score --grade-only $OUT/generations-$name.jsonl
     graded+=($OUT/graded-$name.jsonl) dists+=($OUT/next-dist-$name.jsonl)
 done
 stage $OUT/sizes-fits.jsonl tte-fit --metric correct "${graded[@]}"

@@ -135,6 +135,7 @@ static void write_unit_records(run *r, int item, const sweep_unit *u, int sample
         char *final = decode(r->ses->tok, s->answer, s->n_answer);
         json_object_set_new(rec, "model", json_string(r->ses->model_name));
         json_object_set_new(rec, "model_hash", json_string(r->ses->model_hash));
+        json_object_set_new(rec, TTE_FIELD_MODEL_PARAMS, json_real(r->ses->n_params));
         json_object_set_new(rec, "budget", json_integer(s->budget));
         json_object_set_new(rec, "sample", json_integer(sample));
         json_object_set_new(rec, "seed", json_integer((json_int_t)o->seed));

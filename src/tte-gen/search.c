@@ -503,6 +503,7 @@ static json_t *candidate_record(const searcher *s, const task *t, int sample, co
     const search_options *o = s->o;
     json_object_set_new(rec, "model", json_string(s->pol->model_name));
     json_object_set_new(rec, "model_hash", json_string(s->pol->model_hash));
+    json_object_set_new(rec, TTE_FIELD_MODEL_PARAMS, json_real(s->pol->n_params));
     static const char *const kinds[] = {[SEARCH_BEAM] = "beam", [SEARCH_DVTS] = "dvts", [SEARCH_REVISE] = "revise"};
     json_object_set_new(rec, "search", json_string(kinds[o->kind]));
     if (o->kind == SEARCH_REVISE) {

@@ -1,9 +1,9 @@
 # The embedded family of tiny models (share/models/tte-tiny-arith-* and tte-tiny-arith, one recipe
 # at several sizes) through the size axis and the predicting-emergence challenge, on the tools' real
 # output, as tools/demo_sizes.sh runs them (on fewer items): per model tte-gen | tte-score
-# --grade-only, with model_params from tte-score --next-dist, then tte-fit (sizes records) and
-# tte-plot --figure sizes; tte-score --next-dist on prefixes of the worked solutions, then
-# tte-fit --predict-largest.
+# --grade-only (tte-gen's records carry model_params, which tte-score --next-dist's equal), then
+# tte-fit (sizes records) and tte-plot --figure sizes; tte-score --next-dist on prefixes of the
+# worked solutions, then tte-fit --predict-largest.
 source "$(dirname "$0")/common.bash"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 FAMILY=(tte-tiny-arith-35k tte-tiny-arith-100k tte-tiny-arith-250k tte-tiny-arith)  # by size
@@ -28,8 +28,9 @@ for k, v in h.items():
         n += p
 print(n)' "$dir/model.safetensors")
     [ "$params" = "$want" ] || fail "$name: model_params $params, the weights hold $want"
-    tte-gen --model "$dir" --budgets 3..8 -n 2 "$TMP/items" | tte-score --grade-only |
-        jq -c --argjson p "$params" '.model_params = $p' >"$TMP/graded-$name"
+    tte-gen --model "$dir" --budgets 3..8 -n 2 "$TMP/items" | tte-score --grade-only >"$TMP/graded-$name"
+    jq -e -s --argjson p "$params" 'length == 96 and all(.[]; .model_params == $p)' "$TMP/graded-$name" >/dev/null ||
+        fail "$name: tte-gen's records do not all carry model_params $params"
 done
 
 # Sizes records: one per budget, each with the four models by size at x = log10(params).
