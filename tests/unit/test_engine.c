@@ -149,7 +149,7 @@ Test(engine_reference, gpt_neox_f32_sequential_full_rotary) { check_reference("g
 Test(engine_reference, gpt_neox_bf16) { check_reference("gpt-neox-bf16", 2e-2); }
 
 /* Every kernel path this CPU has, forced one by one, against the same references. Criterion runs
- * each test in its own process, so TTE_CPU is read fresh in each. The avx512bf16 path rounds the
+ * each test in its own process, so TTE_CPU is read fresh in each. The avx512bf16 and amx paths round the
  * activations of bf16 weights' products to bf16, so its bf16 goldens meet the bf16 tolerance too;
  * f32 and f16 weights are the AVX-512 path's products there. */
 static const struct {
@@ -175,7 +175,7 @@ static void check_references_on_path(tte_cpu_path p) {
     force_path(p);
     for (size_t i = 0; i < sizeof goldens / sizeof goldens[0]; i++) {
         int bf16 = strstr(goldens[i].name, "-bf16") != NULL;
-        double rel = p == TTE_CPU_AVX512BF16 && bf16 ? BF16_PERCENT / 100.0 : 0;
+        double rel = (p == TTE_CPU_AVX512BF16 || p == TTE_CPU_AMX) && bf16 ? BF16_PERCENT / 100.0 : 0;
         check_reference_rel(goldens[i].name, goldens[i].tol, rel, "cpu");
     }
 }
@@ -184,6 +184,7 @@ Test(engine_reference, portable_path) { check_references_on_path(TTE_CPU_SCALAR)
 Test(engine_reference, avx2_path) { check_references_on_path(TTE_CPU_AVX2); }
 Test(engine_reference, avx512_path) { check_references_on_path(TTE_CPU_AVX512); }
 Test(engine_reference, avx512bf16_path) { check_references_on_path(TTE_CPU_AVX512BF16); }
+Test(engine_reference, amx_path) { check_references_on_path(TTE_CPU_AMX); }
 
 /* Greedy decode of N_STEPS tokens per prompt, all prompts in one batch, recording every logits row. */
 static void batch_run(tte_engine *e, fixture *f, int n_steps, float *out) {
@@ -266,6 +267,11 @@ Test(engine_invariance, on_the_avx2_path) {
 }
 Test(engine_invariance, on_the_avx512bf16_path) {
     force_path(TTE_CPU_AVX512BF16);
+    check_batch_invariance();
+    check_fork("qwen3-bf16");
+}
+Test(engine_invariance, on_the_amx_path) {
+    force_path(TTE_CPU_AMX);
     check_batch_invariance();
     check_fork("qwen3-bf16");
 }
@@ -368,4 +374,8 @@ Test(engine_cuda, reference_goldens_on_the_gpu) {
 Test(engine_reference, the_avx512bf16_path_has_its_own_numerics_name) {
     force_path(TTE_CPU_AVX512BF16);
     cr_expect_str_eq(tte_engine_numerics("cpu"), "cpu/avx512bf16/n1");
+}
+Test(engine_reference, the_amx_path_has_its_own_numerics_name) {
+    force_path(TTE_CPU_AMX);
+    cr_expect_str_eq(tte_engine_numerics("cpu"), "cpu/amx/n1");
 }

@@ -50,7 +50,8 @@ static float round_bf16(float f) {
 
 /* Whether this process's path rounds the activations of products with DT weights to bf16. */
 static int rounds_activations(tte_dtype dt) {
-    return dt == TTE_DT_BF16 && tte_cpu_path_now() == TTE_CPU_AVX512BF16;
+    tte_cpu_path p = tte_cpu_path_now();
+    return dt == TTE_DT_BF16 && (p == TTE_CPU_AVX512BF16 || p == TTE_CPU_AMX);
 }
 
 /* T activation rows (T >= 7) against a ROWS x COLS matrix in DT: every row alone, a batch of 3
@@ -251,6 +252,24 @@ Test(kernels, avx512bf16_path) {
         free(wv), free(data), free(x), free(y);
     }
     tte_pool_free(pool);
+}
+
+/* The amx path: bf16 products on AMX tiles are as invariant to batching (one row alone against
+ * batches of 3, 9 and 61: partial and several activation blocks), weight blocks (row counts that
+ * are not multiples of 16 or 32) and threads as the other paths, and close to the double products
+ * of the bf16-rounded activations; widths that are not a multiple of 32 take vdpbf16ps. */
+Test(kernels, amx_path) {
+    if (!tte_cpu_has(TTE_CPU_AMX)) cr_skip_test("this CPU (or kernel) gives no AMX-BF16");
+    setenv("TTE_CPU", "amx", 1);
+    cr_assert_eq(tte_cpu_path_now(), TTE_CPU_AMX);
+    check_dtype(TTE_DT_BF16, 37, 64);
+    check_dtype(TTE_DT_BF16, 16, 32);
+    check_dtype(TTE_DT_BF16, 50, 1536);
+    check_dtype(TTE_DT_BF16, 13, 40); /* 40 columns: the vdpbf16ps kernel */
+    check_dtype_rows(TTE_DT_BF16, 70, 8960, 61);
+    check_dtype_rows(TTE_DT_BF16, 301, 2048, 33);
+    check_dtype(TTE_DT_F16, 21, 2055);
+    check_dtype(TTE_DT_F32, 9, 2100);
 }
 
 Test(kernels, forcing_a_path_the_cpu_lacks_is_an_error, .exit_code = 1) {

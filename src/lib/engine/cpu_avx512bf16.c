@@ -22,6 +22,8 @@
  * cpu_kernels.c: consecutive rows are one sequential stream). */
 #include "engine/cpu_avx512bf16.h"
 
+#include <string.h>
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #include <stdlib.h>
@@ -34,9 +36,8 @@ enum { TILE_W = 4, TILE_X = 4, LONG_ROW_BYTES = 8192 };
  * of 1536 columns, 28 of 8960), so a block of weight rows meets them all from cache. */
 enum { X_BLOCK_BYTES = 512 * 1024, X_BLOCK_MAX = 64 };
 
-/* N floats to bf16, rounded to nearest even by the hardware's conversion (the same instruction for
- * the tail, masked, so every element rounds alike). */
-static BF16 void round_bf16(uint16_t *out, const float *x, size_t n) {
+/* The same instruction for the tail, masked, so every element rounds alike. */
+BF16 void tte_avx512bf16_round(uint16_t *out, const float *x, size_t n) {
     size_t i = 0;
     for (; i + 32 <= n; i += 32) {
         __m512bh b = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(x + i + 16), _mm512_loadu_ps(x + i));
@@ -148,7 +149,7 @@ int tte_avx512bf16_matmul(float *y, const float *x, int T, const tte_mat *w, tte
     size_t n = (size_t)T * (size_t)w->cols;
     uint16_t *xb = malloc(n * sizeof *xb);
     if (!xb) return -1;
-    round_bf16(xb, x, n);
+    tte_avx512bf16_round(xb, x, n);
     int x_block = X_BLOCK_BYTES / (2 * w->cols) / TILE_X * TILE_X;
     matmul_job j = {y,
                     xb,
@@ -163,6 +164,15 @@ int tte_avx512bf16_matmul(float *y, const float *x, int T, const tte_mat *w, tte
     return 0;
 }
 #else
+void tte_avx512bf16_round(uint16_t *out, const float *x, size_t n) {
+    for (size_t i = 0; i < n; i++) { /* to nearest even, as the hardware does; NaN stays NaN */
+        uint32_t u;
+        memcpy(&u, &x[i], sizeof u);
+        out[i] = (u & 0x7fffffffu) > 0x7f800000u ? (uint16_t)(u >> 16 | 0x40)
+                                                   : (uint16_t)((u + 0x7fffu + (u >> 16 & 1)) >> 16);
+    }
+}
+
 int tte_avx512bf16_matmul(float *y, const float *x, int T, const tte_mat *w, tte_pool *pool) {
     (void)y, (void)x, (void)T, (void)w, (void)pool;
     return -1;

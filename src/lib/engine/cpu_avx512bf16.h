@@ -14,4 +14,8 @@
 
 int tte_avx512bf16_matmul(float *y, const float *x, int T, const tte_mat *w, tte_pool *pool);
 
+/* OUT[i] = X[i] rounded to bf16, to nearest even, by the hardware's conversion, for i < N (the
+ * amx path's activations too). */
+void tte_avx512bf16_round(uint16_t *out, const float *x, size_t n);
+
 #endif

@@ -10,6 +10,7 @@
 #include "engine/cpu_kernels.h"
 
 #include "cli.h"
+#include "engine/cpu_amx.h"
 #include "engine/cpu_avx2.h"
 #include "engine/cpu_avx512bf16.h"
 
@@ -183,6 +184,7 @@ static int has_avx512bf16(void) {
 
 int tte_cpu_has(tte_cpu_path p) {
     __builtin_cpu_init();
+    if (p == TTE_CPU_AMX) return tte_cpu_has(TTE_CPU_AVX512BF16) && tte_amx_usable();
     if (p == TTE_CPU_AVX512BF16) return tte_cpu_has(TTE_CPU_AVX512) && has_avx512bf16();
     if (p == TTE_CPU_AVX512)
         return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
@@ -195,7 +197,7 @@ int tte_cpu_has(tte_cpu_path p) {
 int tte_cpu_has(tte_cpu_path p) { return p == TTE_CPU_SCALAR; }
 #endif
 
-static const char *const path_names[] = {"scalar", "avx2", "avx512", "avx512bf16"};
+static const char *const path_names[] = {"scalar", "avx2", "avx512", "avx512bf16", "amx"};
 
 const char *tte_cpu_path_name(tte_cpu_path p) { return path_names[p]; }
 
@@ -207,13 +209,13 @@ tte_cpu_path tte_cpu_path_now(void) {
         int p = -1;
         for (int k = 0; k < (int)(sizeof path_names / sizeof path_names[0]); k++)
             if (strcmp(forced, path_names[k]) == 0) p = k;
-        if (p < 0) tte_die("TTE_CPU=%s: not one of avx512bf16, avx512, avx2, scalar", forced);
+        if (p < 0) tte_die("TTE_CPU=%s: not one of amx, avx512bf16, avx512, avx2, scalar", forced);
         if (!tte_cpu_has((tte_cpu_path)p)) tte_die("TTE_CPU=%s: this CPU lacks the instructions", forced);
         chosen = p;
     } else {
-        /* avx512bf16 only when asked for: its activations rounded to bf16 move logits by up to
-         * 0.7% of their range (0.16 on the test fixtures, beyond the 2e-2 that bf16 weights meet
-         * on the f32 paths), so it is an option, not the default (cpu_avx512bf16.c). */
+        /* avx512bf16 and amx only when asked for: their activations rounded to bf16 move logits by
+         * up to 0.7% of their range (0.16 on the test fixtures, beyond the 2e-2 that bf16 weights
+         * meet on the f32 paths), so they are options, not the default (cpu_avx512bf16.c). */
         chosen = tte_cpu_has(TTE_CPU_AVX512) ? TTE_CPU_AVX512
                  : tte_cpu_has(TTE_CPU_AVX2) ? TTE_CPU_AVX2
                                              : TTE_CPU_SCALAR;
@@ -221,10 +223,10 @@ tte_cpu_path tte_cpu_path_now(void) {
     return (tte_cpu_path)chosen;
 }
 
-/* The AVX-512 f32 kernels serve the avx512bf16 path too, for all but its bf16 products. */
+/* The AVX-512 f32 kernels serve the avx512bf16 and amx paths too, for all but their bf16 products. */
 static int avx512_now(void) {
     tte_cpu_path p = tte_cpu_path_now();
-    return p == TTE_CPU_AVX512 || p == TTE_CPU_AVX512BF16;
+    return p == TTE_CPU_AVX512 || p == TTE_CPU_AVX512BF16 || p == TTE_CPU_AMX;
 }
 
 typedef void (*tile_fn)(const tte_mat *w, int j0, int nj, const float *x, int nt, float *y, int ldy);
@@ -297,7 +299,9 @@ static void pair_permute(float *out, const float *x, int T, int K) {
 }
 
 void tte_cpu_matmul(float *y, const float *x, int T, const tte_mat *w, tte_pool *pool) {
-    if (w->dtype == TTE_DT_BF16 && tte_cpu_path_now() == TTE_CPU_AVX512BF16 &&
+    tte_cpu_path path = tte_cpu_path_now();
+    if (w->dtype == TTE_DT_BF16 && path == TTE_CPU_AMX && tte_amx_matmul(y, x, T, w, pool) == 0) return;
+    if (w->dtype == TTE_DT_BF16 && (path == TTE_CPU_AVX512BF16 || path == TTE_CPU_AMX) &&
         tte_avx512bf16_matmul(y, x, T, w, pool) == 0)
         return; /* else out of memory: the f32 kernels below (which round differently) */
     matmul_job j = {y, x, T, 0, w, NULL};

@@ -10,10 +10,12 @@
  * thread count: so a sequence's results do not depend on what else is in the batch. The kernel path
  * is chosen once, at the first call: AVX-512 when the CPU has it, else AVX2 + FMA + F16C (the same
  * arithmetic, bit for bit: cpu_avx2.c), else portable C (scalar sums, which round differently).
- * The environment variable TTE_CPU=avx512bf16|avx512|avx2|scalar forces one; forcing a path the CPU
- * lacks is a one-line error and exit 1. avx512bf16 is never chosen by itself: it is the AVX-512 path
- * with bf16 weights multiplied by vdpbf16ps against activations rounded to bf16 (cpu_avx512bf16.c),
- * faster with many rows, less precise, and as invariant to batching and threads as the others. */
+ * The environment variable TTE_CPU=amx|avx512bf16|avx512|avx2|scalar forces one; forcing a path the
+ * CPU lacks is a one-line error and exit 1. avx512bf16 and amx are never chosen by themselves: they
+ * are the AVX-512 path with bf16 weights multiplied against activations rounded to bf16, by
+ * vdpbf16ps (cpu_avx512bf16.c) or by AMX tiles (cpu_amx.c; matrices whose width is not a multiple
+ * of 32 take vdpbf16ps), faster with many rows, less precise, and as invariant to batching and
+ * threads as the others. */
 #ifndef TTE_CPU_KERNELS_H
 #define TTE_CPU_KERNELS_H
 
@@ -22,10 +24,10 @@
 
 void tte_cpu_matmul(float *y, const float *x, int T, const tte_mat *w, tte_pool *pool);
 
-typedef enum { TTE_CPU_SCALAR, TTE_CPU_AVX2, TTE_CPU_AVX512, TTE_CPU_AVX512BF16 } tte_cpu_path;
+typedef enum { TTE_CPU_SCALAR, TTE_CPU_AVX2, TTE_CPU_AVX512, TTE_CPU_AVX512BF16, TTE_CPU_AMX } tte_cpu_path;
 
 /* The path the kernels take in this process, and its name ("scalar", "avx2", "avx512",
- * "avx512bf16"). */
+ * "avx512bf16", "amx"). */
 tte_cpu_path tte_cpu_path_now(void);
 const char *tte_cpu_path_name(tte_cpu_path p);
 /* Whether this CPU (and OS) has the instructions path P needs. */
