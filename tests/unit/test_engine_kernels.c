@@ -162,8 +162,11 @@ static void check_simd_path(const char *path) {
             tte_mat w = {data, dts[d], rows, cols};
             float *x = malloc((size_t)T * cols * sizeof *x), *y = malloc((size_t)T * rows * sizeof *y);
             for (int i = 0; i < T * cols; i++) x[i] = (float)(tte_rng_uniform(&r) * 2 - 1);
+            /* All rows at once (tiles for many rows), then each alone (decode's tiles) */
+            float *one = malloc((size_t)rows * sizeof *one);
             tte_cpu_matmul(y, x, T, &w, pool);
-            for (int t = 0; t < T; t++)
+            for (int t = 0; t < T; t++) {
+                tte_cpu_matmul(one, x + (size_t)t * cols, 1, &w, pool);
                 for (int j = 0; j < rows; j++) {
                     float want =
                         simd16_dot(wv + (size_t)j * cols, x + (size_t)t * cols, cols, dts[d] == TTE_DT_BF16);
@@ -171,8 +174,12 @@ static void check_simd_path(const char *path) {
                     cr_expect(memcmp(&got, &want, sizeof got) == 0,
                               "%s %s %dx%d: y[%d][%d] = %.9g, written out %.9g", path, tte_dtype_name(dts[d]),
                               rows, cols, t, j, got, want);
+                    cr_expect(memcmp(&one[j], &want, sizeof want) == 0,
+                              "%s %s %dx%d: row %d alone, y[%d] = %.9g, written out %.9g", path,
+                              tte_dtype_name(dts[d]), rows, cols, t, j, one[j], want);
                 }
-            free(wv), free(data), free(x), free(y);
+            }
+            free(wv), free(data), free(x), free(y), free(one);
         }
     tte_pool_free(pool);
     const int lens[] = {16, 37, 128, 5};

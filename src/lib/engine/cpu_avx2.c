@@ -10,7 +10,9 @@
  * path. So the two paths agree exactly, and a result does not depend on which one computed it.
  *
  * A tile is one weight row against up to 4 activation rows: 4 x 2 accumulators, the two halves of
- * the weight vector and one activation vector fit in AVX2's 16 registers. */
+ * the weight vector and one activation vector fit in AVX2's 16 registers. For decode on long rows
+ * (the down projection's 8960 columns), two weight rows at a time: one row's sums are two chains of
+ * dependent multiply-adds, too few to keep up with memory, two rows' are four. */
 #include "engine/cpu_avx2.h"
 
 #if defined(__x86_64__)
@@ -51,14 +53,19 @@ static INLINE AVX2 float elem(tte_dtype dt, const void *row, int k) {
     return f;
 }
 
-/* Row J0 of W against NT activation rows (a constant after inlining). */
-static INLINE AVX2 void tile(tte_dtype dt, const tte_mat *w, int j0, const float *x, int nt, float *y,
-                             int ldy) {
+/* Rows J0..J0+NJ-1 of W (NJ <= TW; a missing row repeats the last, its results dropped) against NT
+ * activation rows. TW and NT are constants after inlining. */
+static INLINE AVX2 void tile(tte_dtype dt, int tw, const tte_mat *w, int j0, int nj, const float *x, int nt,
+                             float *y, int ldy) {
     int K = w->cols;
-    const char *row = (const char *)w->data + (size_t)j0 * (size_t)K * (dt == TTE_DT_F32 ? 4 : 2);
-    __m256 lo[4], hi[4];
+    size_t row_bytes = (size_t)K * (dt == TTE_DT_F32 ? 4 : 2);
+    const char *rows[2];
+    for (int i = 0; i < tw; i++) rows[i] = (const char *)w->data + (size_t)(j0 + (i < nj ? i : nj - 1)) * row_bytes;
+    __m256 lo[2][4], hi[2][4];
+#pragma GCC unroll 2
+    for (int i = 0; i < tw; i++)
 #pragma GCC unroll 4
-    for (int r = 0; r < 4; r++) lo[r] = hi[r] = _mm256_setzero_ps();
+        for (int r = 0; r < 4; r++) lo[i][r] = hi[i][r] = _mm256_setzero_ps();
     int k = 0;
     if (dt == TTE_DT_BF16) {
         /* As in the AVX-512 kernel: a 32-bit lane of raw bf16 holds an even element in its low half
@@ -66,61 +73,72 @@ static INLINE AVX2 void tile(tte_dtype dt, const tte_mat *w, int j0, const float
          * 8..15 from k+16..k+31, as one 512-bit load would place them. */
         const __m256i high = _mm256_set1_epi32((int)0xffff0000u);
         for (; k + 32 <= K; k += 32) {
-            __m256i raw_lo = _mm256_loadu_si256((const __m256i *)(row + (size_t)k * 2));
-            __m256i raw_hi = _mm256_loadu_si256((const __m256i *)(row + (size_t)k * 2 + 32));
-            __m256 we_lo = _mm256_castsi256_ps(_mm256_slli_epi32(raw_lo, 16));
-            __m256 wo_lo = _mm256_castsi256_ps(_mm256_and_si256(raw_lo, high));
-            __m256 we_hi = _mm256_castsi256_ps(_mm256_slli_epi32(raw_hi, 16));
-            __m256 wo_hi = _mm256_castsi256_ps(_mm256_and_si256(raw_hi, high));
+#pragma GCC unroll 2
+            for (int i = 0; i < tw; i++) {
+                __m256i raw_lo = _mm256_loadu_si256((const __m256i *)(rows[i] + (size_t)k * 2));
+                __m256i raw_hi = _mm256_loadu_si256((const __m256i *)(rows[i] + (size_t)k * 2 + 32));
+                __m256 we_lo = _mm256_castsi256_ps(_mm256_slli_epi32(raw_lo, 16));
+                __m256 wo_lo = _mm256_castsi256_ps(_mm256_and_si256(raw_lo, high));
+                __m256 we_hi = _mm256_castsi256_ps(_mm256_slli_epi32(raw_hi, 16));
+                __m256 wo_hi = _mm256_castsi256_ps(_mm256_and_si256(raw_hi, high));
 #pragma GCC unroll 4
-            for (int r = 0; r < nt; r++) {
-                const float *xr = x + (size_t)r * (size_t)K + k;
-                lo[r] = _mm256_fmadd_ps(wo_lo, _mm256_loadu_ps(xr + 16),
-                                        _mm256_fmadd_ps(we_lo, _mm256_loadu_ps(xr), lo[r]));
-                hi[r] = _mm256_fmadd_ps(wo_hi, _mm256_loadu_ps(xr + 24),
-                                        _mm256_fmadd_ps(we_hi, _mm256_loadu_ps(xr + 8), hi[r]));
+                for (int r = 0; r < nt; r++) {
+                    const float *xr = x + (size_t)r * (size_t)K + k;
+                    lo[i][r] = _mm256_fmadd_ps(wo_lo, _mm256_loadu_ps(xr + 16),
+                                               _mm256_fmadd_ps(we_lo, _mm256_loadu_ps(xr), lo[i][r]));
+                    hi[i][r] = _mm256_fmadd_ps(wo_hi, _mm256_loadu_ps(xr + 24),
+                                               _mm256_fmadd_ps(we_hi, _mm256_loadu_ps(xr + 8), hi[i][r]));
+                }
             }
         }
     }
     for (; k + 16 <= K; k += 16) {
-        __m256 w_lo = load8(dt, row, k), w_hi = load8(dt, row, k + 8);
+#pragma GCC unroll 2
+        for (int i = 0; i < tw; i++) {
+            __m256 w_lo = load8(dt, rows[i], k), w_hi = load8(dt, rows[i], k + 8);
 #pragma GCC unroll 4
-        for (int r = 0; r < nt; r++) {
-            const float *xr = x + (size_t)r * (size_t)K + k;
-            lo[r] = _mm256_fmadd_ps(w_lo, _mm256_loadu_ps(xr), lo[r]);
-            hi[r] = _mm256_fmadd_ps(w_hi, _mm256_loadu_ps(xr + 8), hi[r]);
+            for (int r = 0; r < nt; r++) {
+                const float *xr = x + (size_t)r * (size_t)K + k;
+                lo[i][r] = _mm256_fmadd_ps(w_lo, _mm256_loadu_ps(xr), lo[i][r]);
+                hi[i][r] = _mm256_fmadd_ps(w_hi, _mm256_loadu_ps(xr + 8), hi[i][r]);
+            }
         }
     }
+#pragma GCC unroll 2
+    for (int i = 0; i < tw; i++)
 #pragma GCC unroll 4
-    for (int r = 0; r < nt; r++) {
-        float s = reduce16(lo[r], hi[r]);
-        for (int kk = k; kk < K; kk++) s += elem(dt, row, kk) * x[(size_t)r * (size_t)K + kk];
-        y[(size_t)r * (size_t)ldy] = s;
-    }
+        for (int r = 0; r < nt; r++) {
+            if (i >= nj) continue;
+            float s = reduce16(lo[i][r], hi[i][r]);
+            for (int kk = k; kk < K; kk++) s += elem(dt, rows[i], kk) * x[(size_t)r * (size_t)K + kk];
+            y[(size_t)r * (size_t)ldy + i] = s;
+        }
 }
 
-/* One entry point per dtype, with the activation-row count made a constant. */
-#define TILE_FN(name, dt)                                                                                    \
+/* One entry point per dtype and weight-row count, with the activation-row count made a constant. */
+#define TILE_FN(name, dt, tw)                                                                                \
     AVX2 void name(const tte_mat *w, int j0, int nj, const float *x, int nt, float *y, int ldy) {            \
-        (void)nj;                                                                                            \
         switch (nt) {                                                                                        \
         case 1:                                                                                              \
-            tile(dt, w, j0, x, 1, y, ldy);                                                                   \
+            tile(dt, tw, w, j0, nj, x, 1, y, ldy);                                                           \
             break;                                                                                           \
         case 2:                                                                                              \
-            tile(dt, w, j0, x, 2, y, ldy);                                                                   \
+            tile(dt, tw, w, j0, nj, x, 2, y, ldy);                                                           \
             break;                                                                                           \
         case 3:                                                                                              \
-            tile(dt, w, j0, x, 3, y, ldy);                                                                   \
+            tile(dt, tw, w, j0, nj, x, 3, y, ldy);                                                           \
             break;                                                                                           \
         default:                                                                                             \
-            tile(dt, w, j0, x, 4, y, ldy);                                                                   \
+            tile(dt, tw, w, j0, nj, x, 4, y, ldy);                                                           \
             break;                                                                                           \
         }                                                                                                    \
     }
-TILE_FN(tte_avx2_tile_bf16, TTE_DT_BF16)
-TILE_FN(tte_avx2_tile_f16, TTE_DT_F16)
-TILE_FN(tte_avx2_tile_f32, TTE_DT_F32)
+TILE_FN(tte_avx2_tile_bf16, TTE_DT_BF16, 1)
+TILE_FN(tte_avx2_tile_f16, TTE_DT_F16, 1)
+TILE_FN(tte_avx2_tile_f32, TTE_DT_F32, 1)
+TILE_FN(tte_avx2_tile2_bf16, TTE_DT_BF16, 2)
+TILE_FN(tte_avx2_tile2_f16, TTE_DT_F16, 2)
+TILE_FN(tte_avx2_tile2_f32, TTE_DT_F32, 2)
 
 AVX2 float tte_avx2_dot(const float *a, const float *b, int n) {
     __m256 lo = _mm256_setzero_ps(), hi = _mm256_setzero_ps();

@@ -243,7 +243,10 @@ static tile_fn pick_tile(const tte_mat *w, int T, int *tw) {
         return *tw == 4 ? tile4_f32_avx512 : tile1_f32_avx512;
     }
     if (tte_cpu_path_now() == TTE_CPU_AVX2) {
-        *tw = 1;
+        size_t row_bytes = (size_t)w->cols * (dt == TTE_DT_F32 ? 4 : 2);
+        *tw = T < TILE_X && row_bytes >= LONG_ROW_BYTES ? 2 : 1;
+        if (*tw == 2)
+            return dt == TTE_DT_BF16 ? tte_avx2_tile2_bf16 : dt == TTE_DT_F16 ? tte_avx2_tile2_f16 : tte_avx2_tile2_f32;
         return dt == TTE_DT_BF16  ? tte_avx2_tile_bf16
                : dt == TTE_DT_F16 ? tte_avx2_tile_f16
                                   : tte_avx2_tile_f32;
