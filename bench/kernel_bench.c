@@ -61,8 +61,10 @@ int main(int argc, char **argv) {
         }
         uint64_t hash = 1469598103934665603u; /* FNV-1a over the output bits */
         const unsigned char *bytes = (const unsigned char *)y;
-        for (size_t i = 0; i < (size_t)T * (size_t)J * sizeof *y; i++) hash = (hash ^ bytes[i]) * 1099511628211u;
-        printf("{\"path\":\"%s\",\"T\":%d,\"rows\":%d,\"cols\":%d,\"gflop_per_cpu_s\":%.1f,\"output_hash\":\"%016llx\"}\n",
+        for (size_t i = 0; i < (size_t)T * (size_t)J * sizeof *y; i++)
+            hash = (hash ^ bytes[i]) * 1099511628211u;
+        printf("{\"path\":\"%s\",\"T\":%d,\"rows\":%d,\"cols\":%d,\"gflop_per_cpu_s\":%.1f,\"output_hash\":"
+               "\"%016llx\"}\n",
                tte_cpu_path_name(tte_cpu_path_now()), T, J, K, 2.0 * T * J * K / best * 1e-9,
                (unsigned long long)hash);
         free(w), free(x), free(y);

@@ -41,9 +41,10 @@ static void check_pool(int size, int loops, long gap_us) {
         s.n = 1 + (l * 37) % N_MAX, s.size = size;
         tte_pool_for(p, s.n, count, &s);
         for (int i = 0; i < s.n; i++)
-            cr_assert_eq(s.hits[i], 1, "pool of %d, loop %d of %d indices: index %d ran %d times", size, l, s.n, i,
-                         s.hits[i]);
-        cr_assert_eq(atomic_load(&s.bad_worker), 0, "pool of %d, loop %d: an index ran outside its range", size, l);
+            cr_assert_eq(s.hits[i], 1, "pool of %d, loop %d of %d indices: index %d ran %d times", size, l,
+                         s.n, i, s.hits[i]);
+        cr_assert_eq(atomic_load(&s.bad_worker), 0, "pool of %d, loop %d: an index ran outside its range",
+                     size, l);
         if (gap_us) pause_us(gap_us);
     }
     tte_pool_free(p);

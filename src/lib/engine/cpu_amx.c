@@ -89,7 +89,8 @@ static const uint16_t *weight_block(const amx_job *j, int j0) {
 static void store_block(const amx_job *j, const float c[R][R], int j0, int t0) {
     int J = j->w->rows;
     for (int t = 0; t < R && t0 + t < j->T; t++)
-        for (int m = 0; m < R && j0 + m < J; m++) j->y[(size_t)(t0 + t) * (size_t)J + (size_t)(j0 + m)] = c[m][t];
+        for (int m = 0; m < R && j0 + m < J; m++)
+            j->y[(size_t)(t0 + t) * (size_t)J + (size_t)(j0 + m)] = c[m][t];
 }
 
 /* Pairs of weight blocks [p0, p1) (rows 32 p .. 32 p + 31) against every activation block. */

@@ -15,6 +15,8 @@
  * dependent multiply-adds, too few to keep up with memory, two rows' are four. */
 #include "engine/cpu_avx2.h"
 
+#include "engine/cpu_tile.h"
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #include <math.h>
@@ -60,7 +62,8 @@ static INLINE AVX2 void tile(tte_dtype dt, int tw, const tte_mat *w, int j0, int
     int K = w->cols;
     size_t row_bytes = (size_t)K * (dt == TTE_DT_F32 ? 4 : 2);
     const char *rows[2];
-    for (int i = 0; i < tw; i++) rows[i] = (const char *)w->data + (size_t)(j0 + (i < nj ? i : nj - 1)) * row_bytes;
+    for (int i = 0; i < tw; i++)
+        rows[i] = (const char *)w->data + (size_t)(j0 + (i < nj ? i : nj - 1)) * row_bytes;
     __m256 lo[2][4], hi[2][4];
 #pragma GCC unroll 2
     for (int i = 0; i < tw; i++)
@@ -118,21 +121,11 @@ static INLINE AVX2 void tile(tte_dtype dt, int tw, const tte_mat *w, int j0, int
 /* One entry point per dtype and weight-row count, with the activation-row count made a constant. */
 #define TILE_FN(name, dt, tw)                                                                                \
     AVX2 void name(const tte_mat *w, int j0, int nj, const float *x, int nt, float *y, int ldy) {            \
-        switch (nt) {                                                                                        \
-        case 1:                                                                                              \
-            tile(dt, tw, w, j0, nj, x, 1, y, ldy);                                                           \
-            break;                                                                                           \
-        case 2:                                                                                              \
-            tile(dt, tw, w, j0, nj, x, 2, y, ldy);                                                           \
-            break;                                                                                           \
-        case 3:                                                                                              \
-            tile(dt, tw, w, j0, nj, x, 3, y, ldy);                                                           \
-            break;                                                                                           \
-        default:                                                                                             \
-            tile(dt, tw, w, j0, nj, x, 4, y, ldy);                                                           \
-            break;                                                                                           \
-        }                                                                                                    \
+        enum { TW = tw };                                                                                    \
+        const tte_dtype DT = dt;                                                                             \
+        TTE_TILE_BY_ROWS(nt, TILE_CALL)                                                                      \
     }
+#define TILE_CALL(rows) tile(DT, TW, w, j0, nj, x, rows, y, ldy)
 TILE_FN(tte_avx2_tile_bf16, TTE_DT_BF16, 1)
 TILE_FN(tte_avx2_tile_f16, TTE_DT_F16, 1)
 TILE_FN(tte_avx2_tile_f32, TTE_DT_F32, 1)

@@ -2,8 +2,8 @@
  * (see cpu_avx2.c). Only cpu_kernels.c calls them, and only on a CPU that has the instructions.
  *
  * A tile computes Y[r][i] = dot(W row J0 + i, X row r) for i < NJ, r < NT (<= 4); X rows are
- * K = W->cols floats apart, Y rows LDY apart. For bf16 weights with K >= 32, X must be pair-permuted (cpu_kernels.c).
- * The tile2 functions take NJ <= 2 weight rows (J0 and J0 + 1), the others one. */
+ * K = W->cols floats apart, Y rows LDY apart. For bf16 weights with K >= 32, X must be pair-permuted
+ * (cpu_kernels.c). The tile2 functions take NJ <= 2 weight rows (J0 and J0 + 1), the others one. */
 #ifndef TTE_CPU_AVX2_H
 #define TTE_CPU_AVX2_H
 

@@ -22,6 +22,8 @@
  * cpu_kernels.c: consecutive rows are one sequential stream). */
 #include "engine/cpu_avx512bf16.h"
 
+#include "engine/cpu_tile.h"
+
 #include <string.h>
 
 #if defined(__x86_64__)
@@ -98,21 +100,10 @@ static INLINE BF16 void tile(int tw, const tte_mat *w, int j0, int nj, const uin
 /* The tile for TW weight rows with the activation-row count made a constant. */
 #define TILE_FN(name, tw)                                                                                    \
     static BF16 void name(const tte_mat *w, int j0, int nj, const uint16_t *x, int nt, float *y, int ldy) {  \
-        switch (nt) {                                                                                        \
-        case 1:                                                                                              \
-            tile(tw, w, j0, nj, x, 1, y, ldy);                                                               \
-            break;                                                                                           \
-        case 2:                                                                                              \
-            tile(tw, w, j0, nj, x, 2, y, ldy);                                                               \
-            break;                                                                                           \
-        case 3:                                                                                              \
-            tile(tw, w, j0, nj, x, 3, y, ldy);                                                               \
-            break;                                                                                           \
-        default:                                                                                             \
-            tile(tw, w, j0, nj, x, 4, y, ldy);                                                               \
-            break;                                                                                           \
-        }                                                                                                    \
+        enum { TW = tw };                                                                                    \
+        TTE_TILE_BY_ROWS(nt, TILE_CALL)                                                                      \
     }
+#define TILE_CALL(rows) tile(TW, w, j0, nj, x, rows, y, ldy)
 TILE_FN(tile1, 1)
 TILE_FN(tile4, 4)
 
@@ -169,7 +160,7 @@ void tte_avx512bf16_round(uint16_t *out, const float *x, size_t n) {
         uint32_t u;
         memcpy(&u, &x[i], sizeof u);
         out[i] = (u & 0x7fffffffu) > 0x7f800000u ? (uint16_t)(u >> 16 | 0x40)
-                                                   : (uint16_t)((u + 0x7fffu + (u >> 16 & 1)) >> 16);
+                                                 : (uint16_t)((u + 0x7fffu + (u >> 16 & 1)) >> 16);
     }
 }
 

@@ -13,6 +13,7 @@
 #include "engine/cpu_amx.h"
 #include "engine/cpu_avx2.h"
 #include "engine/cpu_avx512bf16.h"
+#include "engine/cpu_tile.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,7 @@
 
 enum { TILE_W = 4, TILE_X = 4 };
 enum { W_GROUP_BYTES = 512 * 1024 }; /* see matmul_range */
-enum { LONG_ROW_BYTES = 8192 }; /* see TILE_FN */
+enum { LONG_ROW_BYTES = 8192 };      /* see TILE_FN */
 
 static inline float bf16f(uint16_t h) {
     uint32_t u = (uint32_t)h << 16;
@@ -147,21 +148,11 @@ static INLINE AVX512 void tile_avx512(tte_dtype dt, int tw, const tte_mat *w, in
  * Each output's arithmetic is the same whichever tile computes it. */
 #define TILE_FN(name, dt, tw)                                                                                \
     static AVX512 void name(const tte_mat *w, int j0, int nj, const float *x, int nt, float *y, int ldy) {   \
-        switch (nt) {                                                                                        \
-        case 1:                                                                                              \
-            tile_avx512(dt, tw, w, j0, nj, x, 1, y, ldy);                                                    \
-            break;                                                                                           \
-        case 2:                                                                                              \
-            tile_avx512(dt, tw, w, j0, nj, x, 2, y, ldy);                                                    \
-            break;                                                                                           \
-        case 3:                                                                                              \
-            tile_avx512(dt, tw, w, j0, nj, x, 3, y, ldy);                                                    \
-            break;                                                                                           \
-        default:                                                                                             \
-            tile_avx512(dt, tw, w, j0, nj, x, 4, y, ldy);                                                    \
-            break;                                                                                           \
-        }                                                                                                    \
+        enum { TW = tw };                                                                                    \
+        const tte_dtype DT = dt;                                                                             \
+        TTE_TILE_BY_ROWS(nt, TILE_CALL)                                                                      \
     }
+#define TILE_CALL(rows) tile_avx512(DT, TW, w, j0, nj, x, rows, y, ldy)
 TILE_FN(tile1_bf16_avx512, TTE_DT_BF16, 1)
 TILE_FN(tile1_f16_avx512, TTE_DT_F16, 1)
 TILE_FN(tile1_f32_avx512, TTE_DT_F32, 1)
@@ -246,7 +237,9 @@ static tile_fn pick_tile(const tte_mat *w, int T, int *tw) {
         size_t row_bytes = (size_t)w->cols * (dt == TTE_DT_F32 ? 4 : 2);
         *tw = T < TILE_X && row_bytes >= LONG_ROW_BYTES ? 2 : 1;
         if (*tw == 2)
-            return dt == TTE_DT_BF16 ? tte_avx2_tile2_bf16 : dt == TTE_DT_F16 ? tte_avx2_tile2_f16 : tte_avx2_tile2_f32;
+            return dt == TTE_DT_BF16  ? tte_avx2_tile2_bf16
+                   : dt == TTE_DT_F16 ? tte_avx2_tile2_f16
+                                      : tte_avx2_tile2_f32;
         return dt == TTE_DT_BF16  ? tte_avx2_tile_bf16
                : dt == TTE_DT_F16 ? tte_avx2_tile_f16
                                   : tte_avx2_tile_f32;

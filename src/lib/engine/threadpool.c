@@ -23,9 +23,9 @@ struct tte_pool {
     pthread_t *threads;
     pthread_mutex_t mu;
     pthread_cond_t start, done;
-    atomic_ulong generation; /* bumped for each loop; workers run when it changes */
-    atomic_int pending;      /* workers still running the current loop */
-    atomic_int sleepers;     /* workers asleep on start (changed under mu) */
+    atomic_ulong generation;  /* bumped for each loop; workers run when it changes */
+    atomic_int pending;       /* workers still running the current loop */
+    atomic_int sleepers;      /* workers asleep on start (changed under mu) */
     atomic_int caller_asleep; /* the caller is asleep on done (changed under mu) */
     atomic_int quit;
     /* The current loop, written before generation is bumped. */
