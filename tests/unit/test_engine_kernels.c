@@ -145,6 +145,35 @@ static float simd16_dot(const double *w, const float *x, int K, int paired) {
     return s;
 }
 
+/* tte_cpu_dot4 and tte_cpu_axpy4 (attention's) give the bits of four tte_cpu_dot and tte_cpu_axpy
+ * calls on this process's path, for lengths with and without a partial last block. */
+static void check_four_at_once(void) {
+    const int lens[] = {16, 37, 128, 5, 80};
+    for (int k = 0; k < 5; k++) {
+        int n = lens[k];
+        float a[128], b[4][128], y1[128], y4[128], got[4];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float)sin(i * 0.7 + k) * 3;
+            for (int j = 0; j < 4; j++) b[j][i] = (float)cos(i * 1.3 + j * 0.4);
+            y1[i] = y4[i] = (float)sin(i * 0.3);
+        }
+        const float *const rows[4] = {b[0], b[1], b[2], b[3]};
+        const float alpha[4] = {0.3f, -1.7f, 0.01f, 2.5f};
+        tte_cpu_dot4(a, rows, n, got);
+        for (int j = 0; j < 4; j++) {
+            float want = tte_cpu_dot(a, b[j], n);
+            cr_expect(memcmp(&got[j], &want, sizeof want) == 0, "%s dot4 of %d, key %d: %.9g, dot %.9g",
+                      tte_cpu_path_name(tte_cpu_path_now()), n, j, got[j], want);
+            tte_cpu_axpy(y1, alpha[j], b[j], n);
+        }
+        tte_cpu_axpy4(y4, alpha, rows, n);
+        cr_expect(memcmp(y1, y4, (size_t)n * sizeof *y1) == 0, "%s axpy4 of %d differs from four axpy",
+                  tte_cpu_path_name(tte_cpu_path_now()), n);
+    }
+}
+
+Test(kernels, four_dots_and_axpys_at_once) { check_four_at_once(); } /* the default path; others below */
+
 /* PATH's products (and dot) are the written-out arithmetic, bit for bit: so the AVX2 and AVX-512
  * paths agree with each other exactly wherever each runs. */
 static void check_simd_path(const char *path) {
@@ -194,6 +223,7 @@ static void check_simd_path(const char *path) {
         cr_expect(memcmp(&got, &want, sizeof got) == 0, "%s dot of %d: %.9g, written out %.9g", path, lens[k],
                   got, want);
     }
+    check_four_at_once();
 }
 
 Test(kernels, avx2_path_is_the_written_out_arithmetic) {

@@ -197,14 +197,27 @@ static void attend(const tte_backend_state *s, const int32_t *pages, int layer, 
     const tte_config *c = s->c;
     int d = c->head_dim, g = head / (c->n_heads / c->n_kv_heads);
     float scale = 1.0f / sqrtf((float)d), max = -INFINITY;
-    for (int p = 0; p <= pos; p++) {
-        scores[p] = tte_cpu_dot(q, kv_slot(s, pages, layer, 0, g, p), d) * scale;
+    int p = 0;
+    for (; p + 4 <= pos + 1; p += 4) { /* four keys at a time: the same bits, more in flight */
+        const float *keys[4] = {kv_slot(s, pages, layer, 0, g, p), kv_slot(s, pages, layer, 0, g, p + 1),
+                                kv_slot(s, pages, layer, 0, g, p + 2), kv_slot(s, pages, layer, 0, g, p + 3)};
+        tte_cpu_dot4(q, keys, d, &scores[p]);
+    }
+    for (; p <= pos; p++) scores[p] = tte_cpu_dot(q, kv_slot(s, pages, layer, 0, g, p), d);
+    for (p = 0; p <= pos; p++) {
+        scores[p] *= scale;
         if (scores[p] > max) max = scores[p];
     }
     float sum = 0;
-    for (int p = 0; p <= pos; p++) sum += scores[p] = expf(scores[p] - max);
+    for (p = 0; p <= pos; p++) sum += scores[p] = expf(scores[p] - max);
     memset(out, 0, (size_t)d * sizeof *out);
-    for (int p = 0; p <= pos; p++) tte_cpu_axpy(out, scores[p] / sum, kv_slot(s, pages, layer, 1, g, p), d);
+    for (p = 0; p + 4 <= pos + 1; p += 4) {
+        const float *values[4] = {kv_slot(s, pages, layer, 1, g, p), kv_slot(s, pages, layer, 1, g, p + 1),
+                                  kv_slot(s, pages, layer, 1, g, p + 2), kv_slot(s, pages, layer, 1, g, p + 3)};
+        const float weights[4] = {scores[p] / sum, scores[p + 1] / sum, scores[p + 2] / sum, scores[p + 3] / sum};
+        tte_cpu_axpy4(out, weights, values, d);
+    }
+    for (; p <= pos; p++) tte_cpu_axpy(out, scores[p] / sum, kv_slot(s, pages, layer, 1, g, p), d);
 }
 
 static float silu(float x) { return x / (1.0f + expf(-x)); }

@@ -37,5 +37,10 @@ int tte_cpu_has(tte_cpu_path p);
 float tte_cpu_dot(const float *a, const float *b, int n);
 /* y[i] += alpha * x[i] for i < N. */
 void tte_cpu_axpy(float *y, float alpha, const float *x, int n);
+/* OUT[j] = tte_cpu_dot(A, B[j], N) for j < 4, the same bits, computed together (attention's
+ * scores: four keys per pass over the query). */
+void tte_cpu_dot4(const float *a, const float *const b[4], int n, float out[4]);
+/* tte_cpu_axpy(Y, ALPHA[j], X[j], N) for j = 0, 1, 2, 3 in turn, the same bits, in one pass over Y. */
+void tte_cpu_axpy4(float *y, const float alpha[4], const float *const x[4], int n);
 
 #endif
