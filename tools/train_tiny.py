@@ -21,7 +21,7 @@ Usage: tools/train_tiny.py [--steps N] [--out DIR]     (Debian's python3-torch; 
 The defaults make share/models/tte-tiny-arith (hidden 128, 4 layers, 4 query / 2 key-value heads,
 intermediate 384: 830,336 parameters). --hidden, --layers, --heads, --kv-heads and --intermediate
 change the shape and nothing else (same data, tokenizer, seeds and schedule): the family
-share/models/tte-tiny-arith-{35k,100k,250k} is made so (each README.md has its command). --micro N
+share/models/tte-tiny-arith-{12k,22k,35k,100k,250k} is made so (each README.md has its command). --micro N
 computes each batch in N slices of similar lengths: the same gradient, far less padding.
 """
 import argparse
