@@ -10,7 +10,7 @@
 #   "+" and "=": the next token is a digit to copy or to add up)
 #   all of them | tte-fit --predict-largest: how well do the smaller models predict the largest one?
 #
-# TTE_FAMILY (model folders, any order) replaces the family, TTE_DEMO_BIN the tools' folder. The
+# TTE_FAMILY (model folders, smallest first) replaces the family, TTE_DEMO_BIN the tools' folder. The
 # tools take each model's size from its weights: model_params, in tte-gen's and tte-score
 # --next-dist's records, which tte-fit's sizes records and --predict-largest read. Every stage writes
 # its file through a temporary name; tte-gen caches its work ($TTE_CACHE), so a second run takes
@@ -20,7 +20,7 @@ cd "$(dirname "$0")/.."
 source tools/demo_common.bash
 PATH="${TTE_DEMO_BIN:+$TTE_DEMO_BIN:}$PATH"  # another build's tools (the tests')
 M=share/models/tte-tiny-arith
-read -r -a FAMILY <<<"${TTE_FAMILY:-$M-35k $M-100k $M-250k $M}"
+read -r -a FAMILY <<<"${TTE_FAMILY:-$M-12k $M-22k $M-35k $M-100k $M-250k $M}"
 
 start=$(date +%s)
 # Seed 0 is held out of every model's training (tools/train_tiny.py checks every training problem).
@@ -43,6 +43,9 @@ stage $OUT/sizes-fits.jsonl tte-fit --metric correct "${graded[@]}"
 stage $OUT/sizes.gp tte-plot --figure sizes --image $OUT/sizes.png $OUT/sizes-fits.jsonl
 gnuplot $OUT/sizes.gp
 stage $OUT/predictions.jsonl tte-fit --predict-largest "${dists[@]}"
+# The harder question: the largest model from the two smallest alone, which straddle the size at
+# which the task is learnt (the first two of FAMILY).
+stage $OUT/predictions-two-smallest.jsonl tte-fit --predict-largest "${dists[0]}" "${dists[1]}" "${dists[-1]}"
 
 # Accuracy per model and budget (the sizes records: one per budget, its points by size), then the
 # challenge's strategies with their 95% intervals over prompts.
@@ -54,10 +57,11 @@ jq -r -s 'map(select(.kind == "sizes")) | sort_by(.budget) as $s |
         ($s | map(.points[$k].mean * 100 | round / 100 | tostring | " " * (6 - length) + .) | join("")))' \
     $OUT/sizes-fits.jsonl
 echo
-jq -r -s '"predict \(.[0].target) (\(.[0].target_params) parameters) from \(.[0].models | join(", ")), " +
-    "\(.[0].prompts) prompts; top-1 agreement:",
-    (.[] | "  \(.strategy)" + " " * (14 - (.strategy | length)) +
-        "\(.top1 * 1000 | round / 1000)  [\(.top1_lo * 1000 | round / 1000), \(.top1_hi * 1000 | round / 1000)]")' \
-    $OUT/predictions.jsonl
+for f in $OUT/predictions.jsonl $OUT/predictions-two-smallest.jsonl; do
+    jq -r -s '"predict \(.[0].target) (\(.[0].target_params) parameters) from \(.[0].models | join(", ")), " +
+        "\(.[0].prompts) prompts; top-1 agreement:",
+        (.[] | "  \(.strategy)" + " " * (14 - (.strategy | length)) +
+            "\(.top1 * 1000 | round / 1000)  [\(.top1_lo * 1000 | round / 1000), \(.top1_hi * 1000 | round / 1000)]")' "$f"
+done
 echo
 echo "sizes demo: $(($(date +%s) - start)) s; figure in $OUT/sizes.png"

@@ -327,8 +327,8 @@ void figure_discrete_vs_continuous(FILE *f, const plot_data *d, const plot_optio
             x_axis(f, budgets, nb, c->x_axis);
             free(budgets);
             metric_axis(f, c->metric);
-            curve_annotations(f, &rows_of[m].v[r], 1, c->metric, r == 0 && m == key_panel ? single_entries(c) : 0,
-                              single_longest(c));
+            curve_annotations(f, &rows_of[m].v[r], 1, c->metric,
+                              r == 0 && m == key_panel ? single_entries(c) : 0, single_longest(c));
             plot_single(f, c, curve_data(f, c));
         }
     }
@@ -354,7 +354,8 @@ static void params_label(char *buf, size_t n, double params) {
 
 /* One panel per dataset: the metric against model size, one line per budget. */
 void figure_sizes(FILE *f, const plot_data *d, const plot_options *o) {
-    enum { MAX_LINES = 4 }; /* more budgets crowd a column-wide panel */
+    enum { MAX_LINES = 4 };          /* more budgets crowd a column-wide panel */
+    const double MIN_TIC_GAP = 0.15; /* of the log axis: a label's width in a column-wide panel */
     const char *metric = curve_metric(d, o, tte_metric_name(TTE_METRIC_CORRECT));
     curve_list l = select_curves(d, o, metric);
     if (o->budget > 0) { /* only the curves measured at --budget */
@@ -400,9 +401,19 @@ void figure_sizes(FILE *f, const plot_data *d, const plot_options *o) {
               f);
         fprintf(f, "set xrange [%.10g:%.10g]\nset xtics (", in.v[0]->model_params / 1.5,
                 in.v[in.n - 1]->model_params * 1.5);
+        /* Every size gets a tic, but a label only at least MIN_TIC_GAP of the axis from the last
+         * label and from the largest size (always labelled), so that neighbouring sizes (11.5k,
+         * 21.9k, 35.3k) do not print over each other. */
+        double axis_lo = log10(in.v[0]->model_params / 1.5),
+               axis_hi = log10(in.v[in.n - 1]->model_params * 1.5), gap = MIN_TIC_GAP * (axis_hi - axis_lo),
+               largest = log10(in.v[in.n - 1]->model_params), last = -INFINITY;
         for (int i = 0; i < in.n; i++) {
-            char text[32];
-            params_label(text, sizeof text, in.v[i]->model_params);
+            char text[32] = "";
+            double at = log10(in.v[i]->model_params);
+            if (i == in.n - 1 || (at - last >= gap && largest - at >= gap)) {
+                params_label(text, sizeof text, in.v[i]->model_params);
+                last = at;
+            }
             fprintf(f, "%s'%s' %.10g", i ? ", " : "", text, in.v[i]->model_params);
         }
         fputs(")\n", f);

@@ -6,7 +6,8 @@
 # worked solutions, then tte-fit --predict-largest.
 source "$(dirname "$0")/common.bash"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-FAMILY=(tte-tiny-arith-35k tte-tiny-arith-100k tte-tiny-arith-250k tte-tiny-arith)  # by size
+FAMILY=(tte-tiny-arith-12k tte-tiny-arith-22k tte-tiny-arith-35k tte-tiny-arith-100k tte-tiny-arith-250k
+    tte-tiny-arith)  # by size
 
 tte-fetch arith --seed 0 --count 8 >"$TMP/items"
 jq -c '.id as $id | .prompt as $p | .meta.solution as $s | ([$s | indices("+", "=")] | add | sort)[] as $i |
@@ -41,21 +42,21 @@ jq -e -s --argjson names "$(printf '%s\n' "${FAMILY[@]}" | jq -R . | jq -s -c .)
             (.points | map(.params) | . == sort) and
             all(.points[]; (.x - (.params | log10) | fabs) < 1e-9 and .mean >= 0 and .mean <= 1) and
             (.fits.loglinear | type) == "object")) and
-    (map(select(.kind == "curve")) | length == 4 and all(.[]; .model_params > 0))' "$TMP/fits" >/dev/null ||
+    (map(select(.kind == "curve")) | length == 6 and all(.[]; .model_params > 0))' "$TMP/fits" >/dev/null ||
     fail "sizes records: $(jq -c 'select(.kind == "sizes") | [.budget, [.points[] | [.model, .params, .mean]]]' "$TMP/fits")"
-# At the largest budget the largest model (3600 training steps) solves most and the smallest the
-# fewest. The 100k and 250k models (600 steps each) are not told apart: 0.262 and 0.297 on the 64
-# items of their README.md, the other way round on these 8, so their order is not asserted.
+# At the largest budget the largest model solves most and the smallest (11,504 parameters, which
+# does not learn the task: 0.070 on the 64 items of its README.md) the fewest; the models from 35k
+# up are all near 1 there, so their order is not asserted.
 jq -e -s 'map(select(.kind == "sizes" and .budget == 256))[0].points | map(.mean) |
-    .[-1] >= 0.75 and .[-1] >= max and .[0] <= min' "$TMP/fits" >/dev/null ||
+    .[-1] >= 0.75 and .[-1] >= max and .[0] <= min and .[0] < 0.5' "$TMP/fits" >/dev/null ||
     fail "accuracy at 256 tokens by size: $(jq -c 'select(.kind == "sizes" and .budget == 256) | [.points[] | .mean]' "$TMP/fits")"
 tte-plot --figure sizes --terminal dumb "$TMP/fits" | gnuplot >"$TMP/plot" 2>"$TMP/gnuplot.err" ||
     fail "gnuplot: $(cat "$TMP/gnuplot.err")"
 grep -q "model parameters" "$TMP/plot" || fail "the sizes figure: $(cat "$TMP/plot")"
 
-# The challenge: predict the largest model's next token from the three smaller ones.
+# The challenge: predict the largest model's next token from the five smaller ones.
 tte-fit --predict-largest "${FAMILY[@]/#/$TMP/nd-}" >"$TMP/pred"
-jq -e -s --argjson n "$prompts" --argjson small "$(printf '%s\n' "${FAMILY[@]:0:3}" | jq -R . | jq -s -c .)" '
+jq -e -s --argjson n "$prompts" --argjson small "$(printf '%s\n' "${FAMILY[@]:0:5}" | jq -R . | jq -s -c .)" '
     length == 6 and map(.strategy) == ["token0", "random", "average", "largest_small", "loglinear", "damped_trend"] and
     all(.[]; .kind == "prediction" and .target == "tte-tiny-arith" and .target_params == 830336 and
         .models == $small and .prompts == $n and .top1_lo <= .top1 and .top1 <= .top1_hi and .top1 <= 1) and
