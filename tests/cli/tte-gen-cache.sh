@@ -30,7 +30,10 @@ grep -q "$units units: $units from the cache, 0 computed" "$TMP/c.err" || fail "
 # One killed (kill -9, after its first records) while the other writes the same units.
 export TTE_CACHE=$TMP/cache-kill
 rm -f "$TMP"/*.err
-# (tte-gen itself in the background, not the gen function: $! must be the process killed)
+# (tte-gen itself in the background, not the gen function: $! must be the process killed; the
+# output file is made first, so the loop below can count its lines before the background shell
+# has opened it)
+: >"$TMP/killed"
 tte-gen --model "$MODEL" --budgets 3..7 -n 2 --threads 1 --batch 1 "$TMP/items" >"$TMP/killed" 2>"$TMP/killed.err" &
 k=$!
 gen >"$TMP/b" 2>"$TMP/b.err" &

@@ -87,7 +87,10 @@ grep -q "0 from the cache, 16 computed" "$TMP/err" || fail "--refresh used the c
 tte-fetch arith --count 24 --seed 3 >"$TMP/many"
 gen --budgets 3..7 -n 4 --no-cache <"$TMP/many" >"$TMP/full"
 export TTE_CACHE="$TMP/cache-kill"
-# (tte-gen itself in the background, not the gen function: $! must be the process killed)
+# (tte-gen itself in the background, not the gen function: $! must be the process killed; the
+# output file is made first, so the loop below can count its lines before the background shell
+# has opened it)
+: >"$TMP/partial"
 tte-gen --model "$MODEL" --budgets 3..7 -n 4 --batch 1 <"$TMP/many" >"$TMP/partial" 2>"$TMP/killed.err" &
 pid=$!
 while kill -0 $pid 2>/dev/null && [ "$(wc -l <"$TMP/partial")" -lt 5 ]; do sleep 0.02; done
