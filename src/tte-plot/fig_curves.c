@@ -383,10 +383,12 @@ void figure_sizes(FILE *f, const plot_data *d, const plot_options *o) {
                 break;
             }
     }
-    if (ndatasets == 0)
+    if (ndatasets == 0) {
+        free(datasets);
         tte_die(
             "sizes: no dataset has curve records of metric '%s' for two or more model sizes (model_params)%s",
             metric, o->budget > 0 ? " at --budget" : "");
+    }
     int rows, cols;
     plot_layout(ndatasets, &rows, &cols);
     script_begin(f, o, metric, rows, cols);
